@@ -1,0 +1,61 @@
+"""Staff roles and what each may do. Pure data: no ORM here.
+
+Visibility (which projects a role sees) is decided in `scoping.py`; this module says which
+actions a role may take on what it sees.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Role(models.TextChoices):
+    LEADER = "leader", _("分管领导")
+    DEPT_OFFICER = "dept_officer", _("部门经办人")
+    FINANCE_OFFICER = "finance_officer", _("财政经办人")
+    SUPERVISOR = "supervisor", _("监理")
+    TOWNSHIP_INSPECTOR = "township_inspector", _("乡镇巡查员")
+    AUDITOR = "auditor", _("审计人员")
+    EVALUATOR = "evaluator", _("第三方评价")
+    CONTRACTOR = "contractor", _("施工单位")
+    SYSADMIN = "sysadmin", _("系统管理员")
+
+
+class Cap(models.TextChoices):
+    """Capabilities. Names read as `object.verb`."""
+
+    PROJECT_VIEW = "project.view", _("查看项目")
+    PROJECT_CREATE = "project.create", _("登记项目")
+    PROJECT_EDIT = "project.edit", _("修改项目")
+    WBS_MANAGE = "wbs.manage", _("管理责任清单")
+    WBS_PROGRESS = "wbs.progress", _("填报子项进度")
+    GATE_REQUEST = "gate.request", _("申请阶段转换")
+    GATE_APPROVE = "gate.approve", _("审批阶段关口")
+    DOCUMENT_UPLOAD = "document.upload", _("上传文件")
+    AUDIT_VIEW = "audit.view", _("查看审计记录")
+    ORG_MANAGE = "org.manage", _("管理区划部门")
+
+
+_ALL = set(Cap)
+CAPABILITIES: dict[str, frozenset[str]] = {
+    Role.SYSADMIN: frozenset(_ALL),
+    Role.LEADER: frozenset({Cap.PROJECT_VIEW, Cap.GATE_APPROVE, Cap.GATE_REQUEST, Cap.AUDIT_VIEW, Cap.WBS_PROGRESS}),
+    Role.DEPT_OFFICER: frozenset(
+        {Cap.PROJECT_VIEW, Cap.PROJECT_CREATE, Cap.PROJECT_EDIT, Cap.WBS_MANAGE, Cap.WBS_PROGRESS,
+         Cap.GATE_REQUEST, Cap.GATE_APPROVE, Cap.DOCUMENT_UPLOAD}
+    ),
+    Role.FINANCE_OFFICER: frozenset({Cap.PROJECT_VIEW, Cap.GATE_APPROVE, Cap.DOCUMENT_UPLOAD, Cap.AUDIT_VIEW}),
+    Role.SUPERVISOR: frozenset({Cap.PROJECT_VIEW, Cap.WBS_PROGRESS, Cap.DOCUMENT_UPLOAD}),
+    Role.TOWNSHIP_INSPECTOR: frozenset({Cap.PROJECT_VIEW, Cap.WBS_PROGRESS, Cap.DOCUMENT_UPLOAD}),
+    Role.AUDITOR: frozenset({Cap.PROJECT_VIEW, Cap.AUDIT_VIEW}),
+    Role.EVALUATOR: frozenset({Cap.PROJECT_VIEW}),
+    Role.CONTRACTOR: frozenset({Cap.PROJECT_VIEW, Cap.WBS_PROGRESS, Cap.DOCUMENT_UPLOAD}),
+}
+
+# Roles that see only the projects they are assigned to (ProjectMember), not a whole division.
+ASSIGNED_ONLY = frozenset({Role.SUPERVISOR, Role.EVALUATOR, Role.CONTRACTOR})
+
+
+def has_cap(role: str, cap: str) -> bool:
+    return cap in CAPABILITIES.get(role, frozenset())

@@ -1,0 +1,82 @@
+"""The JSON API root: authentication, one error shape, and the routers of each app.
+
+Errors always look like {"error": {"code", "message", "fields": {name: [messages]}, "reasons"?}}
+with 400 (bad input), 401, 403, 404, 409 (refused transition or conflicting state).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+from ninja import NinjaAPI
+from ninja.errors import AuthenticationError, HttpError
+from ninja.errors import ValidationError as NinjaValidationError
+from ninja.security import APIKeyHeader, HttpBearer, django_auth
+
+from minsheng.accounts.models import ApiToken
+from minsheng.core.errors import MinshengError
+
+
+class BearerToken(HttpBearer):
+    def authenticate(self, request: HttpRequest, token: str) -> Any:
+        user = ApiToken.authenticate(token)
+        if user is not None:
+            request.user = user
+        return user
+
+
+class TokenHeader(APIKeyHeader):
+    param_name = "X-API-Key"
+
+    def authenticate(self, request: HttpRequest, key: str | None) -> Any:
+        user = ApiToken.authenticate(key) if key else None
+        if user is not None:
+            request.user = user
+        return user
+
+
+api = NinjaAPI(
+    title="Minsheng API",
+    version="1",
+    description="民生工程全周期管理平台 JSON API. Session auth for the browser, bearer tokens for integrations.",
+    auth=[django_auth, BearerToken(), TokenHeader()],
+    urls_namespace="api",
+    docs_url="/docs",
+    openapi_url="/openapi.json",
+)
+
+
+def _error(request: HttpRequest, status: int, body: dict[str, Any]) -> HttpResponse:
+    return api.create_response(request, {"error": body}, status=status)
+
+
+@api.exception_handler(MinshengError)
+def _domain_error(request: HttpRequest, exc: MinshengError) -> HttpResponse:
+    return _error(request, exc.status, exc.as_dict())
+
+
+@api.exception_handler(NinjaValidationError)
+def _schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
+    fields: dict[str, list[str]] = {}
+    for err in exc.errors:
+        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "form", "payload")]
+        fields.setdefault(".".join(loc) or "__all__", []).append(str(err.get("msg", "")))
+    return _error(request, 400, {"code": "invalid", "message": _("提交的数据有误，请检查标出的字段。"),
+                                 "fields": fields})
+
+
+@api.exception_handler(AuthenticationError)
+def _auth_error(request: HttpRequest, exc: AuthenticationError) -> HttpResponse:
+    return _error(request, 401, {"code": "not_authenticated", "message": _("请先登录或提供有效的接口令牌。"),
+                                 "fields": {}})
+
+
+@api.exception_handler(HttpError)
+def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
+    return _error(request, exc.status_code, {"code": "http_error", "message": str(exc), "fields": {}})
+
+
+api.add_router("/", "minsheng.accounts.api.router")
+api.add_router("/", "minsheng.projects.api.router")

@@ -1,0 +1,6 @@
+from django.urls import path
+
+from minsheng.portal import views
+
+app_name = "portal"
+urlpatterns = [path("", views.index, name="index")]

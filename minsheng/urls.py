@@ -1,0 +1,18 @@
+from django.conf import settings
+from django.contrib import admin
+from django.urls import include, path
+from django.views.static import serve as static_serve
+
+from minsheng.api import api
+
+urlpatterns = [
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("admin/", admin.site.urls),
+    path("api/v1/", api.urls),
+    path("console/", include("minsheng.console.urls")),
+    path("", include("minsheng.portal.urls")),
+]
+
+if not settings.PRODUCTION:
+    # Uploaded files in development; in production the front web server serves MEDIA_ROOT.
+    urlpatterns.append(path("media/<path:path>", static_serve, {"document_root": settings.MEDIA_ROOT}))
