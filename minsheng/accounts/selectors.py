@@ -8,7 +8,7 @@ from django.db.models import QuerySet
 
 from minsheng.accounts.models import User
 from minsheng.accounts.scoping import scope_for
-from minsheng.core.models import Department, Division
+from minsheng.core.models import Department, Division, Notification
 
 
 def divisions_visible(user: Any) -> QuerySet[Division]:
@@ -39,3 +39,10 @@ def staff_visible(user: Any) -> QuerySet[User]:
         return qs.filter(pk=user.pk)
     ancestors = [int(p) for p in user.division.path.strip("/").split("/") if p]
     return qs.filter(division__path__startswith=user.division.path) | qs.filter(division_id__in=ancestors)
+
+
+def notifications_unread(user: Any) -> QuerySet[Notification]:
+    """The user's own unread in-app notifications, newest first."""
+    if not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
+    return Notification.objects.filter(recipient=user, read_at__isnull=True).order_by("-created_at")

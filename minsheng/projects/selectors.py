@@ -14,7 +14,7 @@ from minsheng.core.errors import NotFound, ValidationFailed
 from minsheng.core.models import AuditEvent, Division
 from minsheng.projects.lifecycle import ORDER, Stage
 from minsheng.projects.models import (
-    Domain, GateRequest, GateStatus, Project, ProjectMember, WbsItem,
+    Document, Domain, GateRequest, GateStatus, Project, ProjectMember, WbsItem,
 )
 
 
@@ -196,3 +196,32 @@ def is_member(user: Any, project: Project, role: str | None = None) -> bool:
     qs = ProjectMember.objects.filter(project=project, user=user)
     return qs.filter(role=role).exists() if role else qs.exists()
 
+
+
+def wbs_item_get(user: Any, *, pk: int) -> WbsItem:
+    """One sub-item of a project the user may see (404 otherwise)."""
+    item = (
+        WbsItem.objects.filter(pk=pk, project__in=projects_visible(user))
+        .select_related("project", "project__division", "project__lead_department", "responsible", "department")
+        .first()
+    )
+    if item is None:
+        raise NotFound()
+    return item
+
+
+def gate_request_get(user: Any, *, pk: int) -> GateRequest:
+    """One gate request of a project the user may see (404 otherwise)."""
+    req = (
+        GateRequest.objects.filter(pk=pk, project__in=projects_visible(user))
+        .select_related("project", "project__division", "project__lead_department", "requested_by")
+        .prefetch_related("approvals")
+        .first()
+    )
+    if req is None:
+        raise NotFound()
+    return req
+
+
+def project_documents(project: Project) -> QuerySet[Document]:
+    return project.documents.select_related("uploaded_by").order_by("-uploaded_at", "-id")
