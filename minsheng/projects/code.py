@@ -29,7 +29,8 @@ DEPARTMENT_CODES: dict[str, str] = {
 TYPE_APPROVAL = "01"
 TYPE_CODES = {"01", "02", "03"}
 
-_SEGMENTS = re.compile(r"^(\d{4})(\d{6})(\d{2})(\d{2})(\d{9})(\d)$")
+# ASCII digits only: str.isdigit() and \d also accept full-width and other Unicode digits.
+_SEGMENTS = re.compile(r"([0-9]{4})([0-9]{6})([0-9]{2})([0-9]{2})([0-9]{9})([0-9])", re.ASCII)
 
 
 def check_digit(digits: str) -> str:
@@ -62,9 +63,10 @@ class ProjectCode:
 def parse(raw: str) -> ProjectCode:
     """Validate a code typed by a person or sent by another system; raise with the exact reason."""
     digits = (raw or "").strip().replace("-", "").replace(" ", "")
-    if not digits.isdigit() or len(digits) != 24:
+    match = _SEGMENTS.fullmatch(digits)
+    if match is None:
         raise ValidationFailed(fields={"code": [_("项目代码应为 24 位数字（可含连字符）。")]})
-    year, region, dept, typ, serial, check = _SEGMENTS.match(digits).groups()  # type: ignore[union-attr]
+    year, region, dept, typ, serial, check = match.groups()
     if not 2000 <= int(year) <= 2099:
         raise ValidationFailed(fields={"code": [_("项目代码的年份段无效。")]})
     if not 11 <= int(region[:2]) <= 99:
@@ -79,7 +81,7 @@ def parse(raw: str) -> ProjectCode:
 
 
 def build(*, year: int, region: str, department_kind: str, serial: int, type_code: str = TYPE_APPROVAL) -> ProjectCode:
-    if len(region) != 6 or not region.isdigit():
+    if not re.fullmatch(r"[0-9]{6}", region):
         raise ValidationFailed(fields={"code": [_("项目代码的地区段无效。")]})
     if not 0 < serial < 10**9:
         raise ValidationFailed(fields={"code": [_("项目代码流水号已用尽。")]})
