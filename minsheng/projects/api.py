@@ -1,6 +1,5 @@
 """Projects API: registry, WBS, gates, documents, history. Parse → call a service/selector → return."""
 
-from __future__ import annotations
 
 from django.http import HttpRequest
 from ninja import File, Form, Query, Router, Schema

@@ -1,0 +1,66 @@
+"""The periodic-job table and the single-scheduler lock.
+
+The scheduler only *enqueues* tasks on cron triggers; workers run them. Only one scheduler may be
+active: it holds a row lock in the database (SchedulerLock) and refreshes a heartbeat; another
+scheduler takes over only after the heartbeat has gone stale.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from dataclasses import dataclass
+from importlib import import_module
+
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from minsheng.core.models import SchedulerLock
+
+log = logging.getLogger(__name__)
+
+LOCK_NAME = "scheduler"
+STALE_AFTER = dt.timedelta(seconds=60)
+HEARTBEAT_SECONDS = 15
+
+
+@dataclass(frozen=True)
+class Job:
+    id: str
+    task: str  # dotted path of a django-tasks Task
+    cron: dict[str, str]  # APScheduler CronTrigger fields, in Asia/Shanghai
+
+
+JOBS: list[Job] = [
+    Job("wbs-overdue-digest", "minsheng.projects.tasks.notify_overdue_wbs", {"hour": "8", "minute": "0"}),
+]
+
+
+def acquire_lock(holder: str, *, now: dt.datetime | None = None) -> bool:
+    """Take or keep the lock; True when `holder` holds it afterwards."""
+    now = now or timezone.now()
+    try:
+        with transaction.atomic():
+            _obj, created = SchedulerLock.objects.get_or_create(
+                name=LOCK_NAME, defaults={"holder": holder, "heartbeat_at": now}
+            )
+    except IntegrityError:
+        created = False
+    if created:
+        return True
+    taken = SchedulerLock.objects.filter(name=LOCK_NAME).filter(
+        Q(holder=holder) | Q(heartbeat_at__lt=now - STALE_AFTER)
+    ).update(holder=holder, heartbeat_at=now)
+    return taken == 1
+
+
+def release_lock(holder: str) -> None:
+    SchedulerLock.objects.filter(name=LOCK_NAME, holder=holder).delete()
+
+
+def enqueue(task_path: str) -> None:
+    module, name = task_path.rsplit(".", 1)
+    task = getattr(import_module(module), name)
+    result = task.enqueue()
+    log.info("enqueued %s as %s", task_path, result.id)
