@@ -39,6 +39,8 @@ def check_upload(fileobj: IO[bytes], name: str) -> CheckedFile:
         )
     fileobj.seek(0)
     head = fileobj.read(8)
+    if not head:
+        raise ValidationFailed(fields={"file": [_("文件为空。")]})
     content_type = next(
         (ct for sig, ct, exts in _SIGNATURES if head.startswith(sig) and ext in exts),
         None,
@@ -54,7 +56,5 @@ def check_upload(fileobj: IO[bytes], name: str) -> CheckedFile:
                 fields={"file": [_("文件过大，上限为 %(mb)d MB。") % {"mb": limit // (1024 * 1024)}]}
             )
         digest.update(chunk)
-    if size == 0:
-        raise ValidationFailed(fields={"file": [_("文件为空。")]})
     fileobj.seek(0)
     return CheckedFile(content_type=content_type, size=size, sha256=digest.hexdigest())
