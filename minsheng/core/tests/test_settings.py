@@ -1,0 +1,45 @@
+"""Production settings refuse to start with a default or weak secret."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from django.conf import settings
+
+
+def _import_settings(tmp_path, **env: str) -> subprocess.CompletedProcess:
+    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "SECRET_KEY_FILE", "MINSHENG_ENV"}}
+    clean.update({"MINSHENG_DATA_DIR": str(tmp_path), **env})
+    return subprocess.run([sys.executable, "-c", "import minsheng.settings"], cwd=settings.BASE_DIR, env=clean,
+                          capture_output=True, text=True, timeout=60)
+
+
+def test_production_without_secret_key_refuses_to_start(tmp_path):
+    result = _import_settings(tmp_path, MINSHENG_ENV="production")
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert "SECRET_KEY must be set to a random value of at least 32 characters" in result.stderr
+
+
+def test_production_with_the_development_key_refuses_to_start(tmp_path):
+    result = _import_settings(tmp_path, MINSHENG_ENV="production", SECRET_KEY=settings.DEV_SECRET_KEY)
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_production_with_a_short_key_refuses_to_start(tmp_path):
+    result = _import_settings(tmp_path, MINSHENG_ENV="production", SECRET_KEY="short-secret")
+    assert result.returncode != 0 and "SECRET_KEY" in result.stderr
+
+
+def test_production_with_a_strong_key_from_a_file_starts(tmp_path):
+    secret = tmp_path / "secret"
+    secret.write_text("k" * 50 + "\n", encoding="utf-8")
+    result = _import_settings(tmp_path, MINSHENG_ENV="production", SECRET_KEY_FILE=str(secret))
+    assert result.returncode == 0, result.stderr
+
+
+def test_development_starts_with_the_development_key(tmp_path):
+    result = _import_settings(tmp_path)
+    assert result.returncode == 0, result.stderr
