@@ -2,12 +2,14 @@
 
 
 from django.http import HttpRequest
+from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import PageNumberPagination, paginate
 
 from minsheng.accounts.roles import Cap
-from minsheng.core.errors import NotFound, PermissionDenied
+from minsheng.core.errors import NotFound, PermissionDenied, ValidationFailed
+from minsheng.core.models import Department
 from minsheng.projects import selectors, services
 from minsheng.projects.models import GateRequest, WbsItem
 from minsheng.projects.schemas import (
@@ -36,13 +38,9 @@ def project_list(request: HttpRequest, filters: Query[ProjectQuery]):
 def project_create(request: HttpRequest, payload: ProjectIn):
     data = payload.dict()
     partner_ids = data.pop("partner_departments")
-    from minsheng.core.models import Department
-
-    partners = list(Department.objects.filter(pk__in=partner_ids))
+    partners = list(Department.objects.select_related("division").filter(pk__in=partner_ids))
     if len(partners) != len(set(partner_ids)):
-        from minsheng.core.errors import ValidationFailed
-
-        raise ValidationFailed(fields={"partner_departments": ["部门不存在。"]})
+        raise ValidationFailed(fields={"partner_departments": [_("部门不存在。")]})
     project = services.project_create(actor=request.user, data=data, partners=partners)
     return 201, selectors.project_get(request.user, pk=project.pk)
 

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -135,16 +136,15 @@ def overdue_by_person(user: Any) -> list[dict[str, Any]]:
 
 
 def overdue_by_department(user: Any) -> list[dict[str, Any]]:
+    """Overdue items per responsible department: the item's own 责任部门, else the project's lead."""
     rows = (
         overdue_items(user).order_by()
-        .values("project__lead_department_id", "project__lead_department__name")
-        .annotate(n=Count("id")).order_by("-n")
+        .annotate(dept_id=Coalesce("department_id", "project__lead_department_id"),
+                  dept_name=Coalesce("department__name", "project__lead_department__name"))
+        .values("dept_id", "dept_name")
+        .annotate(n=Count("id")).order_by("-n", "dept_id")
     )
-    return [
-        {"department_id": r["project__lead_department_id"], "name": r["project__lead_department__name"],
-         "count": r["n"]}
-        for r in rows
-    ]
+    return [{"department_id": r["dept_id"], "name": r["dept_name"], "count": r["n"]} for r in rows]
 
 
 def my_overdue_items(user: Any) -> QuerySet[WbsItem]:

@@ -83,7 +83,9 @@ def can_fill_slot(user: User, slot: str, project: Project, required_level: int |
     if slot == Slot.INVESTMENT:
         return user.role == Role.DEPT_OFFICER and kind == DepartmentKind.DRC
     if slot == Slot.LEAD_DEPARTMENT:
-        return user.role == Role.DEPT_OFFICER and kind == project.lead_department.kind
+        # The project's own 主管部门, not any department of the same kind on the chain (a city
+        # housing officer does not sign for the county housing bureau's project).
+        return user.role == Role.DEPT_OFFICER and user.department_id == project.lead_department_id
     if slot == Slot.FINANCE:
         return user.role == Role.FINANCE_OFFICER or (user.role == Role.DEPT_OFFICER and kind == DepartmentKind.FINANCE)
     if slot == Slot.LEADER:
@@ -178,7 +180,7 @@ def _clean_project_data(data: dict[str, Any], *, partial: bool) -> dict[str, Any
     if out.get("planned_start") and out.get("planned_end") and out["planned_end"] < out["planned_start"]:
         errors.setdefault("planned_end", []).append(_("计划完工不能早于计划开工。"))
     for flag in ("is_high_impact", "is_emergency"):
-        if flag in data:
+        if data.get(flag) is not None:
             out[flag] = bool(data[flag])
     for text in ("summary", "owner_unit", "address"):
         if text in data:
@@ -212,6 +214,21 @@ def _resolve_org(data: dict[str, Any], errors: dict[str, list[Any]]) -> dict[str
             errors.setdefault("responsible_person", []).append(_("责任人不存在或已停用。"))
         out["responsible_person"] = person
     return out
+
+
+def _on_line(path: str, other: str) -> bool:
+    """True when one division lies within the other: the same chain of command."""
+    return path.startswith(other) or other.startswith(path)
+
+
+def _may_be_named(person: User, division_path: str) -> bool:
+    """A responsible person works in the project's division, above it or below it."""
+    return person.division_id is not None and _on_line(division_path, person.division.path)
+
+
+def _check_partners(partners: list[Department], division_path: str, errors: dict[str, list[Any]]) -> None:
+    if any(not _on_line(division_path, d.division.path) for d in partners):
+        errors.setdefault("partner_departments", []).append(_("配合部门须为项目所在区划上下级的部门。"))
 
 
 def _int_or_none(value: Any) -> int | None:
@@ -249,6 +266,11 @@ def project_create(*, actor: User, data: dict[str, Any], partners: list[Departme
         errors.setdefault("division", []).append(_("项目须落在市级或以下区划。"))
     if dept is not None and division is not None and not division.path.startswith(dept.division.path):
         errors.setdefault("lead_department", []).append(_("牵头部门须为项目所在区划或其上级的部门。"))
+    person: User | None = org.get("responsible_person")
+    if division is not None and person is not None and not _may_be_named(person, division.path):
+        errors.setdefault("responsible_person", []).append(_("项目责任人须为项目所在区划上下级的工作人员。"))
+    if division is not None and partners:
+        _check_partners(partners, division.path, errors)
     raw_code = str(data.get("code") or "").strip()
     code_value = ""
     if raw_code:
@@ -264,6 +286,11 @@ def project_create(*, actor: User, data: dict[str, Any], partners: list[Departme
     if errors:
         raise ValidationFailed(fields=errors)
     assert division is not None and dept is not None
+    # Refuse a registration the actor could not manage afterwards (it would vanish from their view).
+    draft = Project(division=division, division_path=division.path, lead_department=dept,
+                    responsible_person=org["responsible_person"])
+    if not can_manage(actor, draft):
+        raise ValidationFailed(fields={"lead_department": [_("只能登记由本部门牵头或由您本人负责的项目。")]})
     if not code_value:
         year = timezone.localdate().year
         serial = _next_serial(year, division.region_code)
@@ -302,6 +329,9 @@ def project_update(*, actor: User, project: Project, data: dict[str, Any]) -> Pr
     org = _resolve_org({k: data[k] for k in ("lead_department", "responsible_person") if k in data}, errors)
     if org.get("lead_department") is not None and not project.division_path.startswith(org["lead_department"].division.path):
         errors.setdefault("lead_department", []).append(_("牵头部门须为项目所在区划或其上级的部门。"))
+    if org.get("responsible_person") is not None and not _may_be_named(org["responsible_person"],
+                                                                        project.division_path):
+        errors.setdefault("responsible_person", []).append(_("项目责任人须为项目所在区划上下级的工作人员。"))
     if "design_estimate_amount" in clean and project.stage not in (Stage.RESERVE, Stage.PROPOSAL,
                                                                    Stage.FEASIBILITY, Stage.DESIGN):
         # After the 概算 is approved it caps total investment; raising it is the adjustment workflow.
@@ -311,7 +341,7 @@ def project_update(*, actor: User, project: Project, data: dict[str, Any]) -> Pr
     if errors:
         raise ValidationFailed(fields=errors)
     locked = Project.objects.select_for_update().get(pk=project.pk)
-    if "version" in data and int(data["version"]) != locked.version:
+    if data.get("version") is not None and int(data["version"]) != locked.version:
         raise Conflict(_("项目已被他人修改，请刷新后再试。"))
     before = audit.snapshot(locked)
     for key, value in {**clean, **org}.items():
@@ -504,6 +534,7 @@ def gate_request(*, actor: User, project: Project, to_stage: str, path: str | No
                  project_code=project.code, division_path=project.division_path)
     if not gate.slots:
         _apply_transition(actor=actor, request=request)
+        request.refresh_from_db()  # the caller (and the API response) must see it approved, not pending
     else:
         send_on_commit("projects.gate_requested", request_id=request.pk)
     return request
@@ -516,8 +547,12 @@ def gate_decide(*, actor: User, request: GateRequest, approve: bool, comment: st
     pending only once (a conditional UPDATE), and the loser gets 409."""
     project = request.project
     _require_visible(actor, project)
-    request = GateRequest.objects.select_related("project", "project__division", "project__lead_department").get(
-        pk=request.pk
+    # Lock the request: two approvers filling *different* slots at once must not each see only their
+    # own approval and leave a fully approved request pending.
+    request = (
+        GateRequest.objects.select_for_update(of=("self",))
+        .select_related("project", "project__division", "project__lead_department")
+        .get(pk=request.pk)
     )
     if request.status != GateStatus.PENDING:
         raise Conflict(_("该申请已处理（%(s)s）。") % {"s": GateStatus(request.status).label})
@@ -625,6 +660,9 @@ def _clean_wbs(project: Project, data: dict[str, Any], *, partial: bool) -> dict
             person = User.objects.filter(pk=_int_or_none(person), is_active=True).first()
         if person is None:
             errors.setdefault("responsible", []).append(_("责任人不存在或已停用。"))
+        elif not (_may_be_named(person, project.division_path) or
+                  ProjectMember.objects.filter(project=project, user=person).exists()):
+            errors.setdefault("responsible", []).append(_("责任人须为项目所在区划上下级的工作人员或项目参与单位人员。"))
         out["responsible"] = person
     if "department" in data:
         dept = data["department"]
@@ -632,9 +670,11 @@ def _clean_wbs(project: Project, data: dict[str, Any], *, partial: bool) -> dict
             out["department"] = None
         else:
             if not isinstance(dept, Department):
-                dept = Department.objects.filter(pk=_int_or_none(dept)).first()
+                dept = Department.objects.select_related("division").filter(pk=_int_or_none(dept)).first()
             if dept is None:
                 errors.setdefault("department", []).append(_("部门不存在。"))
+            elif not _on_line(project.division_path, dept.division.path):
+                errors.setdefault("department", []).append(_("责任部门须为项目所在区划上下级的部门。"))
             out["department"] = dept
     if data.get("due_date") not in (None, ""):
         raw = data["due_date"]
@@ -694,8 +734,13 @@ def wbs_item_update(*, actor: User, item: WbsItem, data: dict[str, Any]) -> WbsI
     if unknown:
         raise ValidationFailed(fields={k: [_("此字段不可修改。")] for k in sorted(unknown)})
     clean = _clean_wbs(project, data, partial=True)
-    if clean.get("parent") is not None and clean["parent"].pk == item.pk:
-        raise ValidationFailed(fields={"parent": [_("子项不能以自身为上级。")]})
+    ancestor = clean.get("parent")
+    while ancestor is not None:
+        # Walk up from the new parent: reaching the item itself would make a cycle, and the items
+        # in it would silently drop out of the roll-up.
+        if ancestor.pk == item.pk:
+            raise ValidationFailed(fields={"parent": [_("子项不能以自身或其下级为上级。")]})
+        ancestor = ancestor.parent
     if "code" in clean and WbsItem.objects.filter(project=project, code=clean["code"]).exclude(pk=item.pk).exists():
         raise ValidationFailed(fields={"code": [_("本项目已有该编号的子项。")]})
     item = WbsItem.objects.select_for_update().get(pk=item.pk)
