@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "minsheng.projects",
     "minsheng.console",
     "minsheng.portal",
+    "minsheng.demo",
 ]
 
 MIDDLEWARE = [
