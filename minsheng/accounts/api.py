@@ -37,7 +37,7 @@ def division_list(request: HttpRequest, filters: Query[DivisionFilter]):
     return qs
 
 
-@router.get("/divisions/{division_id}", response=DivisionOut)
+@router.get("/divisions/{int:division_id}", response=DivisionOut)
 def division_detail(request: HttpRequest, division_id: int):
     obj = divisions_visible(request.user).filter(pk=division_id).first()
     if obj is None:

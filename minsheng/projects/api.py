@@ -45,7 +45,7 @@ def project_create(request: HttpRequest, payload: ProjectIn):
     return 201, selectors.project_get(request.user, pk=project.pk)
 
 
-@router.get("/projects/{project_id}", response=ProjectOut)
+@router.get("/projects/{int:project_id}", response=ProjectOut)
 def project_detail(request: HttpRequest, project_id: int):
     return selectors.project_get(request.user, pk=project_id)
 
@@ -55,26 +55,26 @@ def project_by_code(request: HttpRequest, code: str):
     return selectors.project_get(request.user, code=code)
 
 
-@router.patch("/projects/{project_id}", response=ProjectOut)
+@router.patch("/projects/{int:project_id}", response=ProjectOut)
 def project_update(request: HttpRequest, project_id: int, payload: ProjectPatch):
     project = selectors.project_get(request.user, pk=project_id)
     services.project_update(actor=request.user, project=project, data=payload.dict(exclude_unset=True))
     return selectors.project_get(request.user, pk=project_id)
 
 
-@router.post("/projects/{project_id}/targets", response={201: TargetOut})
+@router.post("/projects/{int:project_id}/targets", response={201: TargetOut})
 def target_add(request: HttpRequest, project_id: int, payload: TargetIn):
     project = selectors.project_get(request.user, pk=project_id)
     return 201, services.target_add(actor=request.user, project=project, **payload.dict())
 
 
-@router.get("/projects/{project_id}/wbs", response=list[WbsOut], summary="The responsibility checklist")
+@router.get("/projects/{int:project_id}/wbs", response=list[WbsOut], summary="The responsibility checklist")
 def wbs_list(request: HttpRequest, project_id: int):
     project = selectors.project_get(request.user, pk=project_id)
     return selectors.wbs_for_project(project)
 
 
-@router.post("/projects/{project_id}/wbs", response={201: WbsOut})
+@router.post("/projects/{int:project_id}/wbs", response={201: WbsOut})
 def wbs_create(request: HttpRequest, project_id: int, payload: WbsIn):
     project = selectors.project_get(request.user, pk=project_id)
     return 201, services.wbs_item_create(actor=request.user, project=project, data=payload.dict())
@@ -88,13 +88,13 @@ def _wbs_item(request: HttpRequest, item_id: int) -> WbsItem:
     return item
 
 
-@router.patch("/wbs/{item_id}", response=WbsOut)
+@router.patch("/wbs/{int:item_id}", response=WbsOut)
 def wbs_update(request: HttpRequest, item_id: int, payload: WbsPatch):
     item = _wbs_item(request, item_id)
     return services.wbs_item_update(actor=request.user, item=item, data=payload.dict(exclude_unset=True))
 
 
-@router.post("/wbs/{item_id}/progress", response=WbsOut, summary="Report a sub-item's progress (0–100)")
+@router.post("/wbs/{int:item_id}/progress", response=WbsOut, summary="Report a sub-item's progress (0–100)")
 def wbs_progress(request: HttpRequest, item_id: int, payload: ProgressIn):
     item = _wbs_item(request, item_id)
     return services.wbs_progress(actor=request.user, item=item, progress=payload.progress)
@@ -106,13 +106,17 @@ def wbs_overdue(request: HttpRequest):
     return selectors.overdue_items(request.user)
 
 
-@router.get("/projects/{project_id}/gates", response=list[GateOptionOut], summary="Gates open now and what each lacks")
+@router.get("/projects/{int:project_id}/gates", response=list[GateOptionOut], summary="Gates open now and what each lacks")
 def gate_options(request: HttpRequest, project_id: int):
     project = selectors.project_get(request.user, pk=project_id)
-    return services.gate_options(project)
+    # Labels are lazy translations: render them now, in the request's language.
+    return [
+        {**o, "to_label": str(o["to_label"]), "path_label": str(o["path_label"]), "slots": [str(s) for s in o["slots"]]}
+        for o in services.gate_options(project)
+    ]
 
 
-@router.post("/projects/{project_id}/gates", response={201: GateRequestOut}, summary="Request a stage transition")
+@router.post("/projects/{int:project_id}/gates", response={201: GateRequestOut}, summary="Request a stage transition")
 def gate_request(request: HttpRequest, project_id: int, payload: GateRequestIn):
     project = selectors.project_get(request.user, pk=project_id)
     req = services.gate_request(actor=request.user, project=project, **payload.dict())
@@ -132,30 +136,30 @@ def gates_waiting(request: HttpRequest):
     return selectors.gates_waiting_for(request.user)
 
 
-@router.get("/gate-requests/{request_id}", response=GateRequestOut)
+@router.get("/gate-requests/{int:request_id}", response=GateRequestOut)
 def gate_request_detail(request: HttpRequest, request_id: int):
     return _gate_request(request, request_id)
 
 
-@router.post("/gate-requests/{request_id}/decision", response=GateRequestOut, summary="Approve or refuse a gate")
+@router.post("/gate-requests/{int:request_id}/decision", response=GateRequestOut, summary="Approve or refuse a gate")
 def gate_decide(request: HttpRequest, request_id: int, payload: GateDecisionIn):
     req = _gate_request(request, request_id)
     return services.gate_decide(actor=request.user, request=req, **payload.dict())
 
 
-@router.post("/gate-requests/{request_id}/withdraw", response=GateRequestOut)
+@router.post("/gate-requests/{int:request_id}/withdraw", response=GateRequestOut)
 def gate_withdraw(request: HttpRequest, request_id: int):
     req = _gate_request(request, request_id)
     return services.gate_withdraw(actor=request.user, request=req)
 
 
-@router.get("/projects/{project_id}/documents", response=list[DocumentOut])
+@router.get("/projects/{int:project_id}/documents", response=list[DocumentOut])
 def document_list(request: HttpRequest, project_id: int):
     project = selectors.project_get(request.user, pk=project_id)
     return project.documents.all()
 
 
-@router.post("/projects/{project_id}/documents", response={201: DocumentOut}, summary="Upload a document")
+@router.post("/projects/{int:project_id}/documents", response={201: DocumentOut}, summary="Upload a document")
 def document_upload(request: HttpRequest, project_id: int, kind: Form[str], title: Form[str],
                     file: File[UploadedFile]):
     project = selectors.project_get(request.user, pk=project_id)
@@ -164,7 +168,7 @@ def document_upload(request: HttpRequest, project_id: int, kind: Form[str], titl
     return 201, doc
 
 
-@router.get("/projects/{project_id}/history", response=list[AuditOut], summary="The project's audit trail")
+@router.get("/projects/{int:project_id}/history", response=list[AuditOut], summary="The project's audit trail")
 def project_history(request: HttpRequest, project_id: int):
     project = selectors.project_get(request.user, pk=project_id)
     if not request.user.can(Cap.AUDIT_VIEW) and not services.can_manage(request.user, project):

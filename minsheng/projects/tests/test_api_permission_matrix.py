@@ -1,0 +1,181 @@
+"""Every role (and anonymous) against every endpoint of the JSON API, on an object in the user's own
+county and on one in the other county. The endpoints are read from the OpenAPI schema, so an endpoint
+added without a row here fails `test_every_endpoint_has_a_matrix_row`."""
+
+from __future__ import annotations
+
+import io
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+from django.db import transaction
+from django.test import Client
+
+from minsheng.api import api
+from minsheng.projects import services
+from minsheng.projects.lifecycle import DocumentKind, Stage
+from minsheng.projects.models import MemberRole
+from minsheng.projects.tests.helpers import PDF_BYTES, fresh, request_gate, upload
+from minsheng.testing.factories import WbsItemFactory, project_in
+
+# One representative user per role; supervisor, contractor and evaluator are assigned to the own project.
+ROLES = {
+    "leader": "a_leader", "dept_officer": "a_housing", "finance_officer": "a_finance",
+    "supervisor": "a_supervisor", "township_inspector": "a_inspector", "auditor": "a_auditor",
+    "evaluator": "a_evaluator", "contractor": "a_contractor", "sysadmin": "admin", "anonymous": None,
+}
+ROLE_ORDER = list(ROLES)
+
+# Expected status per role, as (own county, other county). A single value: the endpoint takes no object.
+_ALL_200 = {r: 200 for r in ROLE_ORDER} | {"anonymous": 401}
+_SEE = {r: (200, 404) for r in ROLE_ORDER} | {"sysadmin": (200, 200), "anonymous": (401, 401)}
+
+
+def _only(ok: int, who: set[str], others: int = 403) -> dict[str, Any]:
+    """`ok` for the roles in `who`, `others` for the rest who can see the object; 404 abroad."""
+    row = {r: ((ok if r in who else others), 404) for r in ROLE_ORDER}
+    row["sysadmin"] = (ok, ok) if "sysadmin" in who else (others, others)
+    row["anonymous"] = (401, 401)
+    return row
+
+
+MANAGERS = {"dept_officer", "sysadmin"}
+
+MATRIX: dict[tuple[str, str], dict[str, Any]] = {
+    ("GET", "/me"): _ALL_200,
+    ("GET", "/divisions"): _ALL_200,
+    ("GET", "/divisions/{division_id}"): _SEE | {r: (404, 404) for r in ("supervisor", "evaluator", "contractor")},
+    ("GET", "/departments"): _ALL_200,
+    ("GET", "/staff"): _ALL_200,
+    ("GET", "/projects"): _ALL_200,
+    ("POST", "/projects"): {r: (403, 403) for r in ROLE_ORDER}
+    | {"dept_officer": (201, 400), "sysadmin": (201, 201), "anonymous": (401, 401)},
+    ("GET", "/projects/{project_id}"): _SEE,
+    ("PATCH", "/projects/{project_id}"): _only(200, MANAGERS),
+    ("GET", "/projects/by-code/{code}"): _SEE,
+    ("POST", "/projects/{project_id}/targets"): _only(201, MANAGERS),
+    ("GET", "/projects/{project_id}/wbs"): _SEE,
+    ("POST", "/projects/{project_id}/wbs"): _only(201, MANAGERS),
+    ("PATCH", "/wbs/{item_id}"): _only(200, MANAGERS),
+    ("POST", "/wbs/{item_id}/progress"): _only(200, MANAGERS | {"supervisor"}),
+    ("GET", "/wbs/overdue"): _ALL_200,
+    ("GET", "/projects/{project_id}/gates"): _SEE,
+    ("POST", "/projects/{project_id}/gates"): _only(201, MANAGERS),
+    ("GET", "/gate-requests"): _ALL_200,
+    ("GET", "/gate-requests/{request_id}"): _SEE,
+    # The pending request is a suspension: only a leader of the division or above fills its slot.
+    ("POST", "/gate-requests/{request_id}/decision"): _only(200, {"leader"}),
+    ("POST", "/gate-requests/{request_id}/withdraw"): _only(200, MANAGERS),
+    ("GET", "/projects/{project_id}/documents"): _SEE,
+    ("POST", "/projects/{project_id}/documents"): _only(201, MANAGERS | {"finance_officer", "supervisor",
+                                                                         "contractor"}),
+    ("GET", "/projects/{project_id}/history"): _only(200, MANAGERS | {"leader", "finance_officer", "auditor"}),
+}
+
+
+def _schema_operations() -> set[tuple[str, str]]:
+    prefix = "/api/v1"
+    return {
+        (method.upper(), path.removeprefix(prefix))
+        for path, ops in api.get_openapi_schema()["paths"].items()
+        for method in ops
+    }
+
+
+def test_every_endpoint_has_a_matrix_row():
+    assert set(MATRIX) == _schema_operations()
+
+
+def test_every_matrix_row_covers_every_role():
+    for key, row in MATRIX.items():
+        assert set(row) == set(ROLES), key
+
+
+@dataclass
+class World:
+    org: Any
+    own: dict[str, Any]
+    foreign: dict[str, Any]
+
+
+def _county(org, c: str) -> dict[str, Any]:
+    officer = f"{c}_housing"
+    project = project_in(org, c)
+    item = WbsItemFactory(project=project, responsible=org.user(officer), code="1")
+    gated = project_in(org, c)
+    req = request_gate(org, gated, Stage.SUSPENDED, who=officer, reason="资金未到位")
+    if c == "a":
+        for key, role in (("a_supervisor", MemberRole.SUPERVISOR), ("a_contractor", MemberRole.CONTRACTOR),
+                          ("a_evaluator", MemberRole.EVALUATOR)):
+            for p in (project, gated):
+                services.member_add(actor=org.user("a_housing"), project=p, user=org.user(key), role=role)
+    upload(org, fresh(project), DocumentKind.PROPOSAL, who=officer)
+    town = org.town_a if c == "a" else org.town_b
+    return {"project": project, "item": item, "request": req, "division": town,
+            "lead": org.depts[f"{c}.housing"], "person": org.user(officer)}
+
+
+@pytest.fixture
+def world(org) -> World:
+    return World(org, _county(org, "a"), _county(org, "b"))
+
+
+def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
+    url = "/api/v1" + path.format(
+        division_id=objs["division"].pk, project_id=objs["project"].pk, code=objs["project"].code,
+        item_id=objs["item"].pk, request_id=objs["request"].pk,
+    )
+    body: dict[str, Any] | None = None
+    if (method, path) == ("POST", "/projects"):
+        body = {"name": "矩阵项目", "domain": "housing", "division": objs["division"].pk,
+                "lead_department": objs["lead"].pk, "responsible_person": objs["person"].pk,
+                "estimate_amount": "1000000"}
+    elif (method, path) == ("PATCH", "/projects/{project_id}"):
+        body = {"name": "改名"}
+    elif path.endswith("/targets"):
+        body = {"dimension": "output_quantity", "indicator": "户数", "unit": "户", "target_value": "10"}
+    elif (method, path) == ("POST", "/projects/{project_id}/wbs"):
+        body = {"code": "M1", "name": "矩阵子项", "responsible": objs["person"].pk, "due_date": "2099-01-01"}
+    elif (method, path) == ("PATCH", "/wbs/{item_id}"):
+        body = {"name": "改名"}
+    elif path.endswith("/progress"):
+        body = {"progress": "50"}
+    elif (method, path) == ("POST", "/projects/{project_id}/gates"):
+        body = {"to_stage": "proposal"}
+    elif path.endswith("/decision"):
+        body = {"approve": True, "comment": "同意"}
+    if path.endswith("/documents") and method == "POST":
+        upload_file = io.BytesIO(PDF_BYTES)
+        upload_file.name = "fsr.pdf"
+        return client.post(url, {"kind": "fsr", "title": "可研", "file": upload_file})
+    if method == "GET":
+        return client.get(url)
+    return client.generic(method, url, data=__import__("json").dumps(body or {}),
+                          content_type="application/json")
+
+
+@pytest.mark.parametrize(("method", "path"), sorted(MATRIX))
+def test_permission_matrix(world, method, path):
+    expected = MATRIX[(method, path)]
+    actual: dict[str, Any] = {}
+    for role, username in ROLES.items():
+        client = Client()
+        if username:
+            client.force_login(world.org.user(username))
+        statuses = []
+        scopes = ("own",) if isinstance(expected[role], int) else ("own", "foreign")
+        for scope in scopes:
+            objs = world.own if scope == "own" else world.foreign
+            sid = transaction.savepoint()
+            try:
+                response = _call(client, method, path, objs)
+                statuses.append(response.status_code)
+                if response.status_code >= 400:
+                    body = response.json()
+                    assert set(body) == {"error"} and {"code", "message", "fields"} <= set(body["error"]), body
+            finally:
+                transaction.savepoint_rollback(sid)
+        actual[role] = statuses[0] if len(statuses) == 1 else tuple(statuses)
+    mismatches = {r: (expected[r], actual[r]) for r in ROLES if expected[r] != actual[r]}
+    assert not mismatches, f"{method} {path}: role: (expected, actual) {mismatches}"
