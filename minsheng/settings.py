@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "minsheng.projects",
     "minsheng.console",
     "minsheng.portal",
+    "minsheng.ledger",
     "minsheng.demo",
 ]
 
@@ -220,3 +221,13 @@ NINJA_PAGINATION_PER_PAGE = 25
 # Minsheng's own settings.
 MINSHENG_SITE_NAME = _("民生工程全周期管理平台")
 MINSHENG_PAGE_SIZE = 25
+
+# Evidence ledger (RFC 9162 transparency log). The origin names the log in checkpoints and must
+# equal the signing key's name. The key is a signed-note private key (`minsheng ledger keygen`);
+# production refuses to sign without one. LEDGER_PUBLIC_KEY, when set, pins the verifier key.
+LEDGER_ORIGIN = env("LEDGER_ORIGIN", "minsheng.local/ledger")
+LEDGER_HASH = env("LEDGER_HASH", "sha256")
+if LEDGER_HASH not in {"sha256", "sm3"}:
+    raise ImproperlyConfigured("LEDGER_HASH must be sha256 or sm3.")
+LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY", "")
+LEDGER_PUBLIC_KEY = env("LEDGER_PUBLIC_KEY", "")

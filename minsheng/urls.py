@@ -10,6 +10,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("console/", include("minsheng.console.urls")),
+    path("ledger/", include("minsheng.ledger.urls")),
     path("", include("minsheng.portal.urls")),
 ]
 

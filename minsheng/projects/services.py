@@ -571,6 +571,7 @@ def gate_decide(*, actor: User, request: GateRequest, approve: bool, comment: st
     audit.record(actor=actor, action="gate.approve" if approve else "gate.reject", obj=approval,
                  after=audit.snapshot(approval), project_code=request.project.code,
                  division_path=request.project.division_path)
+    send_on_commit("projects.gate_approval_recorded", approval_id=approval.pk)
     filled = set(request.approvals.filter(approve=True).values_list("slot", flat=True))
     if not approve:
         _close_request(request, GateStatus.REJECTED)

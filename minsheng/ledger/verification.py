@@ -1,0 +1,333 @@
+"""Full verification of a log: recompute the tree from the stored leaves, compare every stored node,
+the head and every checkpoint (signature, root, consistency, cosignatures), and re-digest every
+referenced record.
+
+The report separates *problems* (what was altered, deleted or reordered, named exactly) from
+*consequences* (what no longer matches because of a problem already named: nodes above an altered
+leaf, checkpoints covering it), so the first line of the report points at the tampered row.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection
+from django.utils import timezone
+
+from minsheng.ledger import canonical, keys, merkle, note, registry
+from minsheng.ledger.merkle import Hasher
+from minsheng.ledger.models import Checkpoint, Cosignature, Log, Node, VerificationRun
+
+CHUNK = 20000
+
+
+@dataclass
+class Report:
+    origin: str
+    size: int = 0
+    leaves: int = 0
+    records_checked: int = 0
+    records_unregistered: int = 0
+    checkpoints: int = 0
+    problems: list[dict[str, Any]] = field(default_factory=list)
+    consequences: list[dict[str, Any]] = field(default_factory=list)
+    run_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    def problem(self, what: str, message: str, **ids: Any) -> None:
+        self.problems.append({"what": what, "message": message, **ids})
+
+    def consequence(self, what: str, message: str, **ids: Any) -> None:
+        self.consequences.append({"what": what, "message": message, **ids})
+
+
+def _rows(sql: str, params: list[Any], key_pos: int = 0):
+    """Stream rows in key order by keyset pagination (constant memory on every backend)."""
+    last = -1
+    while True:
+        with connection.cursor() as cur:
+            cur.execute(sql, [*params, last, CHUNK])
+            rows = cur.fetchall()
+        if not rows:
+            return
+        yield from rows
+        last = rows[-1][key_pos]
+        if len(rows) < CHUNK:
+            return
+
+
+def _statement_fast_ok(data: bytes, parsed: dict[str, Any]) -> bool:
+    # For statements (ASCII keys, strings and one small integer) Python's compact sorted JSON is
+    # byte-identical to RFC 8785; anything else goes through the full canonicaliser.
+    return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() == data
+
+
+def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = True) -> Report:
+    from minsheng.ledger.services import actor_commitment, log_default
+
+    log_obj = log_obj or log_default()
+    head = Log.objects.get(pk=log_obj.pk)
+    hasher = Hasher(head.hash_alg)
+    report = Report(origin=head.origin, size=head.size)
+    run = VerificationRun.objects.create(log=head, size=head.size) if save else None
+
+    # 1. Leaves: bytes → hash, canonical statement, lookup columns, continuity.
+    level0: list[bytes | None] = []
+    bad_leaves: set[int] = set()
+    by_model: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    commitments: dict[int, tuple[str, str]] = {}
+    expected = 0
+    sql = ('SELECT "index", data, leaf_hash, kind, project_code, record_model, record_id, digest '
+           'FROM ledger_leaf WHERE log_id = %s AND "index" > %s ORDER BY "index" LIMIT %s')
+    for index, data, leaf_hash, kind, project_code, record_model, record_id, digest in _rows(sql, [head.pk]):
+        data, leaf_hash = bytes(data), bytes(leaf_hash)
+        report.leaves += 1
+        if index >= head.size:
+            report.problem("leaf", f"leaf #{index} lies beyond the head (size {head.size}): appended outside "
+                                   "the log", index=index)
+            bad_leaves.add(index)
+            continue
+        while expected < index:
+            report.problem("leaf", f"leaf #{expected} is missing (deleted)", index=expected)
+            bad_leaves.add(expected)
+            level0.append(None)
+            expected += 1
+        expected = index + 1
+        h = hasher.leaf(data)
+        level0.append(h)
+        if h != leaf_hash:
+            report.problem("leaf", f"leaf #{index}: its bytes do not hash to the stored leaf hash (leaf bytes "
+                                   "or leaf hash altered)", index=index)
+            bad_leaves.add(index)
+        try:
+            parsed = json.loads(data)
+            if not _statement_fast_ok(data, parsed):
+                canonical.parse(data)
+            s = parsed
+            columns_ok = (s["type"], s["project"], s["record"]["model"], s["record"]["id"], s["digest"]["value"]) \
+                == (kind, project_code, record_model, record_id, digest)
+        except (ValueError, KeyError, TypeError, canonical.StatementError):
+            report.problem("leaf", f"leaf #{index}: not a canonical evidence statement", index=index)
+            bad_leaves.add(index)
+            continue
+        if not columns_ok:
+            report.problem("leaf", f"leaf #{index}: lookup columns differ from the statement", index=index)
+            bad_leaves.add(index)
+        if s["actor"]["commitment"]:
+            commitments[index] = (s["actor"]["commitment"], s["record"]["model"])
+        by_model[s["record"]["model"]].append((index, s["record"]["id"], s["digest"]["value"]))
+    while expected < head.size:
+        report.problem("leaf", f"leaf #{expected} is missing (deleted)", index=expected)
+        bad_leaves.add(expected)
+        level0.append(None)
+        expected += 1
+
+    # 2. Recompute every perfect node; compare with the stored ones.
+    levels = [level0]
+    while len(levels[-1]) > 1:
+        prev = levels[-1]
+        levels.append([hasher.node(prev[i], prev[i + 1]) if prev[i] is not None and prev[i + 1] is not None
+                       else None for i in range(0, len(prev) - 1, 2)])
+    mismatched: dict[tuple[int, int], bytes] = {}
+    seen_nodes = 0
+    node_sql = ('SELECT "index", hash FROM ledger_node WHERE log_id = %s AND level = %s AND "index" > %s '
+                'ORDER BY "index" LIMIT %s')
+    stored_levels = Node.objects.filter(log=head).values_list("level", flat=True).distinct()
+    node_rows = ((level, index, h) for level in sorted(set(stored_levels))
+                 for index, h in _rows(node_sql, [head.pk, level]))
+    for level, index, h in node_rows:
+        h = bytes(h)
+        seen_nodes += 1
+        if level >= len(levels) or index >= len(levels[level]) or level == 0:
+            report.problem("node", f"node ({level}, {index}) should not exist at size {head.size}",
+                           level=level, index=index)
+            continue
+        want = levels[level][index]
+        if want is None:
+            report.consequence("node", f"node ({level}, {index}) cannot be recomputed (a leaf below is missing)",
+                               level=level, index=index)
+        elif want != h:
+            mismatched[(level, index)] = h
+    expected_nodes = sum(len(lv) for lv in levels[1:])
+    if seen_nodes < expected_nodes:
+        stored = _stored_node_keys(head)
+        for level in range(1, len(levels)):
+            for index in range(len(levels[level])):
+                if (level, index) not in stored:
+                    report.problem("node", f"node ({level}, {index}) is missing (deleted)", level=level, index=index)
+    _explain_nodes(report, hasher, levels, mismatched, bad_leaves)
+
+    # 3. Head.
+    def root_of(size: int) -> bytes | None:
+        if size == 0:
+            return hasher.empty_root()
+        hashes = [levels[lv][i] for lv, i in merkle.perfect_nodes(0, size)]
+        if any(h is None for h in hashes):
+            return None
+        acc = hashes[-1]
+        for h in reversed(hashes[:-1]):
+            acc = hasher.node(h, acc)
+        return acc
+
+    root = root_of(head.size)
+    edge = [levels[lv][i] for lv, i in merkle.perfect_nodes(0, head.size)]
+    if root is not None and (bytes(head.root) != root or bytes(head.edge) != b"".join(e for e in edge if e)):
+        if bad_leaves or mismatched:
+            report.consequence("head", "head root differs from the tree recomputed from the leaves")
+        else:
+            report.problem("head", "head root or right edge differs from the tree recomputed from the leaves "
+                                   "(head altered)")
+
+    # 4. Checkpoints: signature, body = columns, root = recomputed, consistency, cosignatures.
+    verifier = keys.verifier()
+    first_bad = min(bad_leaves) if bad_leaves else None
+    if mismatched and any(lv == 1 for lv, _i in mismatched):
+        first_bad = min([first_bad or 10**18] + [2 * i for lv, i in mismatched if lv == 1])
+    previous: Checkpoint | None = None
+    witnesses = {c.id: c for c in Cosignature.objects.filter(checkpoint__log=head).select_related("witness")}
+    cosigs_by_cp: dict[int, list[Cosignature]] = defaultdict(list)
+    for c in witnesses.values():
+        cosigs_by_cp[c.checkpoint_id].append(c)
+    for cp in Checkpoint.objects.filter(log=head).order_by("size"):
+        report.checkpoints += 1
+        label = f"checkpoint at size {cp.size} (id {cp.pk})"
+        try:
+            parsed_note = note.verify_note(cp.note, verifier)
+            body = note.parse_checkpoint(parsed_note.body)
+        except note.NoteError as exc:
+            report.problem("checkpoint", f"{label}: signature or body invalid ({exc})", checkpoint=cp.pk,
+                           size=cp.size)
+            continue
+        if (body.origin, body.size, body.root) != (head.origin, cp.size, bytes(cp.root)):
+            report.problem("checkpoint", f"{label}: stored size or root differs from its signed body",
+                           checkpoint=cp.pk, size=cp.size)
+            continue
+        if cp.size > head.size:
+            report.problem("checkpoint", f"{label} is larger than the log (size {head.size}): leaves were "
+                                         "removed after it was signed", checkpoint=cp.pk, size=cp.size)
+            continue
+        want = root_of(cp.size)
+        if want != body.root:
+            if first_bad is not None and first_bad < cp.size:
+                report.consequence("checkpoint", f"{label} no longer matches the recomputed tree",
+                                   checkpoint=cp.pk, size=cp.size)
+            else:
+                report.problem("checkpoint", f"{label}: signed root differs from the recomputed tree",
+                               checkpoint=cp.pk, size=cp.size)
+        elif previous is not None and previous.size > 0:
+            reader = _level_reader(levels)
+            proof = merkle.consistency_proof(hasher, previous.size, cp.size, reader)
+            try:
+                merkle.verify_consistency(hasher, previous.size, cp.size, bytes(previous.root), body.root, proof)
+            except merkle.ProofError:
+                report.problem("checkpoint", f"{label} is not consistent with size {previous.size}",
+                               checkpoint=cp.pk, size=cp.size)
+        for cosig in cosigs_by_cp.get(cp.pk, []):
+            try:
+                sig = note.parse_note("x\n\n" + cosig.line + "\n").signatures[0]
+                note.verify_cosignature(parsed_note.body, note.parse_verifier(cosig.witness.vkey), sig)
+            except note.NoteError:
+                report.problem("cosignature", f"{label}: cosignature of {cosig.witness.name} does not verify",
+                               checkpoint=cp.pk, size=cp.size, witness=cosig.witness.name)
+        previous = cp
+
+    # 5. Actor commitments against their (not yet erased) salts.
+    salt_sql = ('SELECT l."index", s.salt, s.actor_id FROM ledger_actorsalt s JOIN ledger_leaf l ON l.id = s.leaf_id '
+                'WHERE l.log_id = %s AND l."index" > %s ORDER BY l."index" LIMIT %s')
+    for index, salt, actor_id in _rows(salt_sql, [head.pk]):
+        if index in commitments and actor_id is not None:
+            if actor_commitment(head.hash_alg, bytes(salt), actor_id) != commitments[index][0]:
+                report.problem("salt", f"leaf #{index}: actor salt or actor altered", index=index)
+
+    # 6. Referenced records.
+    if records:
+        for model, refs in by_model.items():
+            rtype = registry.get(model)
+            if rtype is None:
+                report.records_unregistered += len(refs)
+                continue
+            for start in range(0, len(refs), 1000):
+                chunk = refs[start:start + 1000]
+                found = registry.fetch(model, [rid for _i, rid, _d in chunk])
+                for index, rid, digest in chunk:
+                    obj = found.get(rid)
+                    report.records_checked += 1
+                    if obj is None:
+                        report.problem("record", f"record {model} #{rid} (leaf #{index}) is missing (deleted)",
+                                       model=model, id=rid, index=index)
+                        continue
+                    try:
+                        now = registry.digest(obj, head.hash_alg)
+                    except OSError:
+                        report.problem("record", f"record {model} #{rid} (leaf #{index}): file missing",
+                                       model=model, id=rid, index=index)
+                        continue
+                    if now != digest:
+                        report.problem("record", f"record {model} #{rid} (leaf #{index}) was altered after "
+                                                 "anchoring", model=model, id=rid, index=index)
+
+    if run is not None:
+        VerificationRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), ok=report.ok,
+                                                         problems=report.problems[:500])
+        report.run_id = run.pk
+    return report
+
+
+def _stored_node_keys(head: Log) -> set[tuple[int, int]]:
+    return set(Node.objects.filter(log=head).values_list("level", "index"))
+
+
+def _level_reader(levels: list[list[bytes | None]]):
+    def read(nodes):
+        return {(lv, i): levels[lv][i] for lv, i in nodes}
+
+    return read
+
+
+def _explain_nodes(report: Report, hasher: Hasher, levels: list[list[bytes | None]],
+                   mismatched: dict[tuple[int, int], bytes], bad_leaves: set[int]) -> None:
+    """Name what a node mismatch means: an altered node, two reordered leaves, or a consequence of a
+    leaf problem already reported."""
+    if not mismatched:
+        return
+    explained: set[tuple[int, int]] = set()
+    # Reordered leaves: exchanging two leaf hashes makes their level-1 nodes match again.
+    level1 = sorted(i for lv, i in mismatched if lv == 1)
+    candidates = [leaf for i in level1 for leaf in (2 * i, 2 * i + 1) if leaf not in bad_leaves]
+    if len(candidates) > 200:  # wholesale damage: pairing leaves up would not name anything useful
+        candidates = []
+    leaf_hashes = levels[0]
+    for x in range(len(candidates)):
+        for y in range(x + 1, len(candidates)):
+            a, b = candidates[x], candidates[y]
+            if (1, a // 2) in explained or (1, b // 2) in explained:
+                continue
+            swapped = dict.fromkeys((a, b))
+            swapped[a], swapped[b] = leaf_hashes[b], leaf_hashes[a]
+
+            def h(i: int) -> bytes | None:
+                return swapped.get(i, leaf_hashes[i])
+
+            ok = all(hasher.node(h(2 * n), h(2 * n + 1)) == mismatched[(1, n)] for n in {a // 2, b // 2})
+            if ok:
+                report.problem("leaf", f"leaves #{a} and #{b} were swapped (reordered)", index=a, other=b)
+                bad_leaves.update((a, b))
+                explained.update({(1, a // 2), (1, b // 2)})
+    for (level, index), _h in sorted(mismatched.items()):
+        lo, hi = index << level, (index + 1) << level
+        if any(lo <= i < hi for i in bad_leaves):
+            report.consequence("node", f"node ({level}, {index}) differs because of a leaf below it",
+                               level=level, index=index)
+            continue
+        below = [(level - 1, 2 * index), (level - 1, 2 * index + 1)]
+        if level > 1 and any(b in mismatched for b in below):
+            report.consequence("node", f"node ({level}, {index}) differs because of a node below it",
+                               level=level, index=index)
+            continue
+        report.problem("node", f"node ({level}, {index}) was altered", level=level, index=index)
