@@ -57,12 +57,26 @@ def _domain_error(request: HttpRequest, exc: MinshengError) -> HttpResponse:
     return _error(request, exc.status, exc.as_dict())
 
 
+_SOURCES = {"body", "query", "path", "form", "file", "header", "cookie"}
+
+
+def _field_name(loc: Any) -> str:
+    """('body', 'payload', 'path') → 'path'; ('file', 'file') → 'file'; ('query', 'division') → 'division'.
+    Only the leading source (and, for a JSON body, the schema parameter) is dropped: a field may well
+    be called `path` or `file` itself."""
+    parts = [str(p) for p in loc or ()]
+    if parts and parts[0] in _SOURCES:
+        source, parts = parts[0], parts[1:]
+        if source == "body":
+            parts = parts[1:]
+    return ".".join(parts) or "__all__"
+
+
 @api.exception_handler(NinjaValidationError)
 def _schema_error(request: HttpRequest, exc: NinjaValidationError) -> HttpResponse:
     fields: dict[str, list[str]] = {}
     for err in exc.errors:
-        loc = [str(p) for p in err.get("loc", []) if p not in ("body", "query", "path", "form", "payload")]
-        fields.setdefault(".".join(loc) or "__all__", []).append(str(err.get("msg", "")))
+        fields.setdefault(_field_name(err.get("loc")), []).append(str(err.get("msg", "")))
     return _error(request, 400, {"code": "invalid", "message": _("提交的数据有误，请检查标出的字段。"),
                                  "fields": fields})
 
