@@ -41,7 +41,10 @@ api = NinjaAPI(
     title="Minsheng API",
     version="1",
     description="民生工程全周期管理平台 JSON API. Session auth for the browser, bearer tokens for integrations.",
-    auth=[django_auth, BearerToken(), TokenHeader()],
+    # Tokens first: session auth enforces CSRF and its refusal ends the chain, so with the session
+    # first an integration's POST with a valid token was refused 403 "CSRF check Failed". A browser
+    # cannot be made to send a token header cross-site, so trying tokens first is safe.
+    auth=[BearerToken(), TokenHeader(), django_auth],
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
