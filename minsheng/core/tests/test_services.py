@@ -1,0 +1,75 @@
+"""Organisation services and per-jurisdiction rules."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from minsheng.core import services
+from minsheng.core.errors import ValidationFailed
+from minsheng.core.jurisdiction import rule_for
+from minsheng.core.models import AuditEvent, Department, Division, DivisionLevel, JurisdictionSetting
+
+
+def test_division_create_builds_the_path_and_is_audited(org):
+    town = services.division_create(actor=org.user("admin"), code="990102002", name=" 新城街道 ",
+                                    level=DivisionLevel.TOWNSHIP, parent=org.county_a)
+    assert town.name == "新城街道" and town.path == f"{org.county_a.path}{town.pk}/"
+    assert town.is_within(org.city) and not town.is_within(org.county_b)
+    assert town.region_code == "990102"
+    assert AuditEvent.objects.filter(action="division.create", object_id=str(town.pk)).exists()
+
+
+@pytest.mark.parametrize(
+    ("code", "level", "parent", "field"),
+    [
+        ("99010", DivisionLevel.COUNTY, "city", "code"),
+        ("990102003", DivisionLevel.COUNTY, "city", "code"),
+        ("990199", DivisionLevel.TOWNSHIP, "county_a", "code"),
+        ("990199", DivisionLevel.COUNTY, None, "parent"),
+        ("990199001", DivisionLevel.TOWNSHIP, "city", "level"),
+        ("990102", DivisionLevel.COUNTY, "city", "code"),  # exists
+        ("990199", 9, "city", "level"),
+    ],
+)
+def test_division_create_refuses_bad_codes_and_levels(org, code, level, parent, field):
+    before = (Division.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(ValidationFailed) as exc:
+        services.division_create(actor=org.user("admin"), code=code, name="x", level=level,
+                                 parent=getattr(org, parent) if parent else None)
+    assert field in exc.value.fields
+    assert (Division.objects.count(), AuditEvent.objects.count()) == before
+
+
+def test_department_create_refuses_a_second_of_the_same_kind(org):
+    dept = services.department_create(actor=org.user("admin"), division=org.county_a, kind="water")
+    assert dept.name == "青溪区水利"
+    with pytest.raises(ValidationFailed):
+        services.department_create(actor=org.user("admin"), division=org.county_a, kind="water")
+    with pytest.raises(ValidationFailed):
+        services.department_create(actor=org.user("admin"), division=org.county_a, kind="casino")
+    assert Department.objects.filter(division=org.county_a, kind="water").count() == 1
+
+
+def test_rule_for_takes_the_nearest_ancestor_valid_on_the_day(org):
+    key = "finance.estimate_excess_ratio"
+    assert rule_for(key, org.town_a).value == "0.10" and rule_for(key, org.town_a).needs_verification
+    JurisdictionSetting.objects.create(key=key, division=None, value="0.08", source="全国",
+                                       valid_from=dt.date(2020, 1, 1))
+    JurisdictionSetting.objects.create(key=key, division=org.city, value="0.15", source="市",
+                                       valid_from=dt.date(2020, 1, 1))
+    JurisdictionSetting.objects.create(key=key, division=org.county_a, value="0.05", source="区",
+                                       valid_from=dt.date(2020, 1, 1), valid_to=dt.date(2020, 12, 31))
+    assert rule_for(key, org.town_a).value == "0.15"  # the county rule has expired
+    assert rule_for(key, org.town_a, on=dt.date(2020, 6, 1)).value == "0.05"
+    assert rule_for(key, org.town_b).value == "0.15"
+    assert rule_for(key, org.province).value == "0.08"
+    assert rule_for(key, None).value == "0.08"
+
+
+def test_notify_with_a_dedupe_key_sends_once(org):
+    user = org.user("a_drc")
+    assert services.notify(recipient=user, kind="k", text="t", dedupe_key="x") is not None
+    assert services.notify(recipient=user, kind="k", text="t", dedupe_key="x") is None
+    assert user.notifications.count() == 1
