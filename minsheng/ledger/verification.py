@@ -105,6 +105,7 @@ def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = Tru
             report.problem("leaf", f"leaf #{index}: its bytes do not hash to the stored leaf hash (leaf bytes "
                                    "or leaf hash altered)", index=index)
             bad_leaves.add(index)
+            continue
         try:
             parsed = json.loads(data)
             if not _statement_fast_ok(data, parsed):
@@ -220,6 +221,7 @@ def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = Tru
             else:
                 report.problem("checkpoint", f"{label}: signed root differs from the recomputed tree",
                                checkpoint=cp.pk, size=cp.size)
+            continue
         elif previous is not None and previous.size > 0:
             reader = _level_reader(levels)
             proof = merkle.consistency_proof(hasher, previous.size, cp.size, reader)

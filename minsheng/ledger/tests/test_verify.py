@@ -1,0 +1,173 @@
+"""Full verification: a clean log verifies; altering each kind of stored row is named exactly, and
+`minsheng ledger verify` exits non-zero. Rows are altered with raw SQL, as an intruder would."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+
+from minsheng.accounts.roles import Role
+from minsheng.core.models import Notification
+from minsheng.ledger import note, services, tasks, verification
+from minsheng.ledger.models import Checkpoint, Leaf, Log, Node, VerificationRun
+from minsheng.projects.models import Document, StageTransition
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def grown(anchored):
+    """20 entries (2 from the project, 18 more), checkpoints at sizes 2, 11 and 20."""
+    code = anchored["project"].code
+    services.anchor_many([{"kind": "inspection", "project_code": code, "record": ("construction.inspection", str(i)),
+                           "digest": f"{i:064x}"} for i in range(9)])
+    services.checkpoint_create()
+    services.anchor_many([{"kind": "inspection", "project_code": code, "record": ("construction.inspection", str(i)),
+                           "digest": f"{i:064x}"} for i in range(9, 18)])
+    services.checkpoint_create()
+    assert list(Checkpoint.objects.order_by("size").values_list("size", flat=True)) == [2, 11, 20]
+    return anchored
+
+
+def _sql(query: str, params: list) -> None:
+    with connection.cursor() as cur:
+        cur.execute(query, params)
+
+
+def _run() -> tuple[verification.Report, int, str]:
+    report = verification.verify()
+    out = io.StringIO()
+    with pytest.raises(SystemExit) as exit_info:
+        call_command("ledger", "verify", stdout=out)
+    return report, exit_info.value.code, out.getvalue()
+
+
+def _names(report: verification.Report) -> list[tuple]:
+    fields = {"leaf": ("index", "other"), "node": ("level", "index"), "record": ("model", "id"),
+              "checkpoint": ("size",), "head": (), "salt": ("index",), "cosignature": ("size", "witness")}
+    return [(p["what"], *[p[k] for k in fields[p["what"]] if k in p]) for p in report.problems]
+
+
+def test_an_untouched_log_verifies(grown):
+    out = io.StringIO()
+    call_command("ledger", "verify", stdout=out)
+    assert out.getvalue().strip().endswith("OK")
+    run = VerificationRun.objects.first()
+    assert run.ok and run.size == 20 and run.finished_at
+
+
+def _leaf_id(index: int) -> int:
+    return Leaf.objects.get(index=index).pk
+
+
+def test_altered_leaf_bytes_are_named(grown):
+    data = bytes(Leaf.objects.get(index=5).data).replace(b'"inspection"', b'"inspectiom"')
+    _sql("UPDATE ledger_leaf SET data = %s WHERE id = %s", [data, _leaf_id(5)])
+    report, code, out = _run()
+    assert _names(report) == [("leaf", 5)]
+    assert code == 1 and "leaf #5" in out
+    assert any(c["what"] == "checkpoint" for c in report.consequences)
+
+
+def test_altered_leaf_hash_is_named(grown):
+    _sql("UPDATE ledger_leaf SET leaf_hash = %s WHERE id = %s", [b"\x00" * 32, _leaf_id(7)])
+    report, code, _out = _run()
+    assert _names(report) == [("leaf", 7)] and code == 1
+
+
+def test_altered_node_is_named(grown):
+    node = Node.objects.get(level=2, index=1)
+    _sql("UPDATE ledger_node SET hash = %s WHERE id = %s", [b"\x01" * 32, node.pk])
+    report, code, out = _run()
+    assert _names(report) == [("node", 2, 1)]
+    assert code == 1 and "node (2, 1)" in out
+
+
+def test_altered_head_is_named(grown):
+    _sql("UPDATE ledger_log SET root = %s", [b"\x02" * 32])
+    report, code, _out = _run()
+    assert _names(report) == [("head",)] and code == 1
+
+
+def test_altered_checkpoint_signature_is_named(grown):
+    cp = Checkpoint.objects.get(size=11)
+    body, sig = cp.note.split("\n\n")
+    forged = body + "\n\n" + sig[:-6] + ("AAAA==" if not sig.endswith("AAAA==\n") else "BBBB==") + "\n"
+    _sql("UPDATE ledger_checkpoint SET note = %s WHERE id = %s", [forged.rstrip("\n") + "\n", cp.pk])
+    report, code, _out = _run()
+    assert _names(report) == [("checkpoint", 11)] and code == 1
+
+
+def test_altered_checkpoint_root_is_named(grown, signer):
+    # Even a re-signed checkpoint (stolen key) with a wrong root is caught against the recomputed tree.
+    cp = Checkpoint.objects.get(size=11)
+    body = note.Checkpoint(signer.name, 11, b"\x03" * 32).body
+    _sql("UPDATE ledger_checkpoint SET note = %s, root = %s WHERE id = %s",
+         [note.sign_note(body, signer), b"\x03" * 32, cp.pk])
+    report, code, _out = _run()
+    assert _names(report) == [("checkpoint", 11)] and code == 1
+    cp2 = Checkpoint.objects.get(size=20)
+    _sql("UPDATE ledger_checkpoint SET root = %s WHERE id = %s", [b"\x04" * 32, cp2.pk])
+    report, _code, _out = _run()
+    assert ("checkpoint", 20) in _names(report)
+
+
+def test_altered_record_content_is_named(grown):
+    t = StageTransition.objects.get()
+    _sql("UPDATE projects_stagetransition SET to_stage = %s WHERE id = %s", ["construction", t.pk])
+    report, code, out = _run()
+    assert _names(report) == [("record", "projects.stagetransition", str(t.pk))] and code == 1
+    assert f"projects.stagetransition #{t.pk}" in out
+
+
+def test_replaced_document_file_is_named(grown):
+    doc = Document.objects.get()
+    with doc.file.storage.open(doc.file.name, "wb") as fh:
+        fh.write(b"%PDF-1.7 forged")
+    report, code, _out = _run()
+    assert _names(report) == [("record", "projects.document", str(doc.pk))] and code == 1
+
+
+def test_deleted_leaf_is_named(grown):
+    _sql("DELETE FROM ledger_leaf WHERE id = %s", [_leaf_id(9)])
+    report, code, _out = _run()
+    assert _names(report) == [("leaf", 9)] and "missing" in report.problems[0]["message"] and code == 1
+
+
+def test_deleted_last_leaf_is_named(grown):
+    _sql("DELETE FROM ledger_leaf WHERE id = %s", [_leaf_id(19)])
+    report, _code, _out = _run()
+    assert _names(report) == [("leaf", 19)]
+
+
+@pytest.mark.parametrize(("a", "b"), [(4, 13), (6, 7)])
+def test_two_swapped_leaves_are_named(grown, a, b):
+    ia, ib = _leaf_id(a), _leaf_id(b)
+    _sql('UPDATE ledger_leaf SET "index" = %s WHERE id = %s', [-1, ia])
+    _sql('UPDATE ledger_leaf SET "index" = %s WHERE id = %s', [a, ib])
+    _sql('UPDATE ledger_leaf SET "index" = %s WHERE id = %s', [b, ia])
+    report, code, out = _run()
+    assert _names(report) == [("leaf", a, b)] and code == 1
+    assert f"leaves #{a} and #{b} were swapped" in out
+
+
+def test_the_nightly_task_alerts_administrators_on_failure(grown, org):
+    assert tasks.verify_log.call() is True
+    _sql("UPDATE ledger_log SET root = %s", [b"\x02" * 32])
+    assert tasks.verify_log.call() is False
+    admins = [u for u in org.users.values() if u.role == Role.SYSADMIN]
+    assert admins and all(Notification.objects.filter(recipient=u, kind="ledger.verify_failed").exists()
+                          for u in admins)
+
+
+def test_a_tampered_head_is_never_signed(grown):
+    services.anchor(kind="inspection", project_code="P", record=("construction.inspection", "x"), digest="ee" * 32)
+    _sql("UPDATE ledger_log SET root = %s", [b"\x02" * 32])
+    from minsheng.core.errors import Conflict
+
+    with pytest.raises(Conflict):
+        services.checkpoint_create()
+    assert Checkpoint.objects.filter(log=Log.objects.get()).count() == 3
