@@ -47,8 +47,9 @@ def form_errors(form: forms.Form) -> Iterator[None]:
 
 def _back_url(request: HttpRequest) -> str | None:
     referer = request.META.get("HTTP_REFERER", "")
-    if referer and url_has_allowed_host_and_scheme(referer, allowed_hosts={request.get_host()},
-                                                   require_https=request.is_secure()):
+    if referer and url_has_allowed_host_and_scheme(
+        referer, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         return referer
     return None
 

@@ -35,12 +35,16 @@ class LoginView(auth_views.LoginView):
 @console_view
 def home(request: HttpRequest) -> HttpResponse:
     user = request.user
-    return render(request, "console/home.html", {
-        "projects": selectors.my_projects(user).order_by("-updated_at", "-id")[:20],
-        "overdue": selectors.my_overdue_items(user)[:20],
-        "gates": selectors.gates_waiting_for(user),
-        "notifications": account_selectors.notifications_unread(user)[:10],
-    })
+    return render(
+        request,
+        "console/home.html",
+        {
+            "projects": selectors.my_projects(user).order_by("-updated_at", "-id")[:20],
+            "overdue": selectors.my_overdue_items(user)[:20],
+            "gates": selectors.gates_waiting_for(user),
+            "notifications": account_selectors.notifications_unread(user)[:10],
+        },
+    )
 
 
 @console_view
@@ -49,9 +53,13 @@ def project_list(request: HttpRequest) -> HttpResponse:
     projects = selectors.project_list(request.user, selectors.ProjectFilters())
     if form.is_valid():
         cd = form.cleaned_data
-        filters = selectors.ProjectFilters(division=cd["division"].pk if cd["division"] else None,
-                                           domain=cd["domain"] or None, stage=cd["stage"] or None,
-                                           overdue=cd["overdue"], q=cd["q"])
+        filters = selectors.ProjectFilters(
+            division=cd["division"].pk if cd["division"] else None,
+            domain=cd["domain"] or None,
+            stage=cd["stage"] or None,
+            overdue=cd["overdue"],
+            q=cd["q"],
+        )
         projects = selectors.project_list(request.user, filters)
     else:
         projects = projects.none()
@@ -59,8 +67,11 @@ def project_list(request: HttpRequest) -> HttpResponse:
     overdue = selectors.project_overdue_counts(list(page.object_list))
     rows = [(p, overdue.get(p.pk, 0)) for p in page.object_list]
     template = "console/project_list.html#results" if request.htmx else "console/project_list.html"
-    return render(request, template, {"form": form, "page": page, "rows": rows,
-                                      "can_create": request.user.can(Cap.PROJECT_CREATE)})
+    return render(
+        request,
+        template,
+        {"form": form, "page": page, "rows": rows, "can_create": request.user.can(Cap.PROJECT_CREATE)},
+    )
 
 
 @console_view
@@ -68,8 +79,11 @@ def project_create(request: HttpRequest) -> HttpResponse:
     form = forms.ProjectForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         with form_errors(form):
-            project = services.project_create(actor=request.user, data=form.service_data(),
-                                              partners=list(form.cleaned_data["partner_departments"]))
+            project = services.project_create(
+                actor=request.user,
+                data=form.service_data(),
+                partners=list(form.cleaned_data["partner_departments"]),
+            )
             messages.success(request, _("项目已登记，项目代码 %(code)s。") % {"code": project.code_display})
             return redirect("console:project", pk=project.pk)
     status = 400 if form.errors else 200
@@ -103,8 +117,13 @@ def gate_request(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         with form_errors(form):
             cd = form.cleaned_data
-            services.gate_request(actor=request.user, project=project, to_stage=cd["to_stage"],
-                                  path=cd["path"] or None, reason=cd["reason"])
+            services.gate_request(
+                actor=request.user,
+                project=project,
+                to_stage=cd["to_stage"],
+                path=cd["path"] or None,
+                reason=cd["reason"],
+            )
             return _after_action(request, pk, "gates", _("阶段转换申请已提交。"))
     return _action_invalid(request, project, "gates", gate_form=form)
 
@@ -116,8 +135,12 @@ def gate_decide(request: HttpRequest, pk: int) -> HttpResponse:
     form = forms.GateDecisionForm(request.POST)
     if form.is_valid():
         with form_errors(form):
-            services.gate_decide(actor=request.user, request=gate, approve=form.cleaned_data["decision"] == "approve",
-                                 comment=form.cleaned_data["comment"])
+            services.gate_decide(
+                actor=request.user,
+                request=gate,
+                approve=form.cleaned_data["decision"] == "approve",
+                comment=form.cleaned_data["comment"],
+            )
             return _after_action(request, gate.project_id, "gates", _("审批意见已提交。"))
     return _action_invalid(request, gate.project, "gates", decision_form=form)
 
@@ -162,8 +185,14 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         with form_errors(form):
             upload = form.cleaned_data["file"]
-            services.document_upload(actor=request.user, project=project, kind=form.cleaned_data["kind"],
-                                     title=form.cleaned_data["title"], fileobj=upload, filename=upload.name)
+            services.document_upload(
+                actor=request.user,
+                project=project,
+                kind=form.cleaned_data["kind"],
+                title=form.cleaned_data["title"],
+                fileobj=upload,
+                filename=upload.name,
+            )
             return _after_action(request, pk, "documents", _("文件已上传。"))
     return _action_invalid(request, project, "documents", document_form=form)
 
@@ -171,10 +200,15 @@ def document_upload(request: HttpRequest, pk: int) -> HttpResponse:
 @console_view
 def overdue(request: HttpRequest) -> HttpResponse:
     page = Paginator(selectors.overdue_items(request.user), 50).get_page(request.GET.get("page"))
-    return render(request, "console/overdue.html", {
-        "page": page, "by_person": selectors.overdue_by_person(request.user),
-        "by_department": selectors.overdue_by_department(request.user),
-    })
+    return render(
+        request,
+        "console/overdue.html",
+        {
+            "page": page,
+            "by_person": selectors.overdue_by_person(request.user),
+            "by_department": selectors.overdue_by_department(request.user),
+        },
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -209,16 +243,24 @@ def _detail_context(request: HttpRequest, project: Project, **bound: Any) -> dic
         "timeline": selectors.stage_timeline(project),
         **_gates_context(user, project, manage, bound),
         "wbs_rows": _wbs_rows(user, items, bound.get("progress_forms", {})),
-        "wbs_form": bound.get("wbs_form") or (
+        "wbs_form": bound.get("wbs_form")
+        or (
             forms.WbsItemForm(user=user, items=selectors.wbs_for_project(project))
-            if manage and user.can(Cap.WBS_MANAGE) else None),
+            if manage and user.can(Cap.WBS_MANAGE)
+            else None
+        ),
         "documents": selectors.project_documents(project),
-        "document_form": bound.get("document_form") or (
-            forms.DocumentForm() if user.can(Cap.DOCUMENT_UPLOAD) and (
-                manage or user.role == Role.FINANCE_OFFICER or selectors.is_member(user, project)) else None),
+        "document_form": bound.get("document_form")
+        or (
+            forms.DocumentForm()
+            if user.can(Cap.DOCUMENT_UPLOAD)
+            and (manage or user.role == Role.FINANCE_OFFICER or selectors.is_member(user, project))
+            else None
+        ),
         "targets": project.targets.all(),
         "history": selectors.project_history(user, project, limit=50)
-        if user.can(Cap.AUDIT_VIEW) or manage else None,
+        if user.can(Cap.AUDIT_VIEW) or manage
+        else None,
     }
 
 
@@ -227,15 +269,19 @@ def _gates_context(user: Any, project: Project, manage: bool, bound: dict[str, A
     leader_paths = {PathKind.SUSPEND, PathKind.RESUME, PathKind.CANCEL}
     options = services.gate_options(project)
     for option in options:
-        option["can_request"] = pending is None and user.can(Cap.GATE_REQUEST) and (
-            manage or (option["path"] in leader_paths and user.role == Role.LEADER))
+        option["can_request"] = (
+            pending is None
+            and user.can(Cap.GATE_REQUEST)
+            and (manage or (option["path"] in leader_paths and user.role == Role.LEADER))
+        )
     approvals = {a.slot: a for a in pending.approvals.all()} if pending else {}
     return {
         "gate_options": options,
         "gate_form": bound.get("gate_form"),
         "pending": pending,
         "pending_slots": [{"slot": s, "approval": approvals.get(s)} for s in pending.required_slots]
-        if pending else [],
+        if pending
+        else [],
         "open_slots": services.open_slots_for(user, pending) if pending else [],
         "decision_form": bound.get("decision_form") or forms.GateDecisionForm(),
         "can_withdraw": pending is not None and (pending.requested_by_id == user.pk or manage),
@@ -256,13 +302,21 @@ def _wbs_rows(user: Any, items: list[Any], bound: dict[int, Any]) -> list[dict[s
         for item in children.get(parent, []):
             leaf = item.pk not in children
             progress = rolled.get(item.pk, item.progress)
-            rows.append({
-                "item": item, "depth": depth, "leaf": leaf, "progress": progress,
-                "overdue": progress < 100 and item.due_date < today,
-                "form": bound.get(item.pk) or (
-                    forms.ProgressForm(prefix=f"item{item.pk}", initial={"progress": item.progress})
-                    if leaf and services.can_report_progress(user, item) else None),
-            })
+            rows.append(
+                {
+                    "item": item,
+                    "depth": depth,
+                    "leaf": leaf,
+                    "progress": progress,
+                    "overdue": progress < 100 and item.due_date < today,
+                    "form": bound.get(item.pk)
+                    or (
+                        forms.ProgressForm(prefix=f"item{item.pk}", initial={"progress": item.progress})
+                        if leaf and services.can_report_progress(user, item)
+                        else None
+                    ),
+                }
+            )
             walk(item.pk, depth + 1)
 
     walk(None, 0)

@@ -29,10 +29,20 @@ def project(org):
     """A county-a housing project at the proposal stage, with one overdue and one on-time sub-item."""
     p = project_in(org, "a", stage=Stage.PROPOSAL)
     today = timezone.localdate()
-    WbsItemFactory(project=p, code="1", name="外墙保温", responsible=org.user("a_housing"),
-                   due_date=today - dt.timedelta(days=3))
-    WbsItemFactory(project=p, code="2", name="管网改造", responsible=org.user("a_inspector"),
-                   due_date=today + dt.timedelta(days=30))
+    WbsItemFactory(
+        project=p,
+        code="1",
+        name="外墙保温",
+        responsible=org.user("a_housing"),
+        due_date=today - dt.timedelta(days=3),
+    )
+    WbsItemFactory(
+        project=p,
+        code="2",
+        name="管网改造",
+        responsible=org.user("a_inspector"),
+        due_date=today + dt.timedelta(days=30),
+    )
     return p
 
 

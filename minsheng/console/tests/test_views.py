@@ -7,8 +7,8 @@ from decimal import Decimal
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.test.utils import CaptureQueriesContext
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -28,12 +28,17 @@ def test_anonymous_is_sent_to_login(client):
     assert response["Location"].startswith(reverse("console:login"))
 
 
-@pytest.mark.parametrize("username", ["a_housing", "a_drc", "a_auditor", "a_inspector", "city_leader", "admin"])
+@pytest.mark.parametrize(
+    "username", ["a_housing", "a_drc", "a_auditor", "a_inspector", "city_leader", "admin"]
+)
 def test_every_page_renders_for_a_logged_in_user(client, org, project, username):
     login(client, org.user(username))
     pages = [
-        reverse("console:home"), reverse("console:projects"), reverse("console:project", args=[project.pk]),
-        reverse("console:overdue"), reverse("console:projects") + "?overdue=on&stage=proposal&q=测试",
+        reverse("console:home"),
+        reverse("console:projects"),
+        reverse("console:project", args=[project.pk]),
+        reverse("console:overdue"),
+        reverse("console:projects") + "?overdue=on&stage=proposal&q=测试",
     ]
     for url in pages:
         response = client.get(url)
@@ -51,8 +56,14 @@ def test_officer_pages_for_forms_render(client, org, project):
 
 
 def test_home_lists_my_overdue_items_gates_waiting_and_notifications(client, org, project):
-    services.document_upload(actor=org.user("a_housing"), project=project, kind=DocumentKind.PROPOSAL,
-                             title="项目建议书", fileobj=pdf(), filename="jy.pdf")
+    services.document_upload(
+        actor=org.user("a_housing"),
+        project=project,
+        kind=DocumentKind.PROPOSAL,
+        title="项目建议书",
+        fileobj=pdf(),
+        filename="jy.pdf",
+    )
     services.gate_request(actor=org.user("a_housing"), project=project, to_stage=Stage.FEASIBILITY)
     Notification.objects.create(recipient=org.user("a_drc"), kind="test", text="请审批外墙改造项目")
     login(client, org.user("a_drc"))
@@ -123,8 +134,9 @@ def test_list_paginates_25_per_page(client, org):
 def test_refused_gate_shows_its_reasons_and_writes_nothing(client, org, project):
     login(client, org.user("a_housing"))
     audit_before = AuditEvent.objects.count()
-    response = client.post(reverse("console:gate_request", args=[project.pk]),
-                           {"to_stage": Stage.FEASIBILITY, "path": "full"})
+    response = client.post(
+        reverse("console:gate_request", args=[project.pk]), {"to_stage": Stage.FEASIBILITY, "path": "full"}
+    )
     body = response.content.decode()
     assert response.status_code == 409
     assert '<ul class="refusal-reasons">' in body
@@ -137,9 +149,12 @@ def test_refused_gate_shows_its_reasons_and_writes_nothing(client, org, project)
 
 def test_refused_gate_over_htmx_is_swapped_into_the_gate_panel(client, org, project):
     login(client, org.user("a_housing"))
-    response = client.post(reverse("console:gate_request", args=[project.pk]),
-                           {"to_stage": Stage.FEASIBILITY, "path": "full"},
-                           HTTP_HX_REQUEST="true", HTTP_HX_TARGET="gates")
+    response = client.post(
+        reverse("console:gate_request", args=[project.pk]),
+        {"to_stage": Stage.FEASIBILITY, "path": "full"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="gates",
+    )
     assert response.status_code == 409
     assert response["HX-Retarget"] == "#gates-errors"
     assert "缺少文件：项目建议书。" in response.content.decode()
@@ -147,14 +162,23 @@ def test_refused_gate_over_htmx_is_swapped_into_the_gate_panel(client, org, proj
 
 
 def test_gate_request_and_approval_by_another_user_moves_the_project(client, org, project):
-    services.document_upload(actor=org.user("a_housing"), project=project, kind=DocumentKind.PROPOSAL,
-                             title="项目建议书", fileobj=pdf(), filename="jy.pdf")
+    services.document_upload(
+        actor=org.user("a_housing"),
+        project=project,
+        kind=DocumentKind.PROPOSAL,
+        title="项目建议书",
+        fileobj=pdf(),
+        filename="jy.pdf",
+    )
     login(client, org.user("a_housing"))
     page = client.get(reverse("console:project", args=[project.pk])).content.decode()
     assert "申请进入“可行性研究”" in page
-    response = client.post(reverse("console:gate_request", args=[project.pk]),
-                           {"to_stage": Stage.FEASIBILITY, "path": "full", "reason": "建议书已批复"},
-                           HTTP_HX_REQUEST="true", HTTP_HX_TARGET="gates")
+    response = client.post(
+        reverse("console:gate_request", args=[project.pk]),
+        {"to_stage": Stage.FEASIBILITY, "path": "full", "reason": "建议书已批复"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="gates",
+    )
     assert response.status_code == 200
     assert "待审批：申请进入“可行性研究”" in response.content.decode()
     assert 'name="decision"' not in response.content.decode()  # the requester cannot approve
@@ -162,7 +186,9 @@ def test_gate_request_and_approval_by_another_user_moves_the_project(client, org
     login(client, org.user("a_drc"))
     page = client.get(reverse("console:project", args=[project.pk])).content.decode()
     assert 'value="approve"' in page
-    response = client.post(reverse("console:gate_decide", args=[gate.pk]), {"decision": "approve", "comment": ""})
+    response = client.post(
+        reverse("console:gate_decide", args=[gate.pk]), {"decision": "approve", "comment": ""}
+    )
     assert response.status_code == 302
     gate.refresh_from_db()
     project.refresh_from_db()
@@ -171,12 +197,22 @@ def test_gate_request_and_approval_by_another_user_moves_the_project(client, org
 
 
 def test_refusing_a_gate_needs_a_reason(client, org, project):
-    services.document_upload(actor=org.user("a_housing"), project=project, kind=DocumentKind.PROPOSAL,
-                             title="项目建议书", fileobj=pdf(), filename="jy.pdf")
+    services.document_upload(
+        actor=org.user("a_housing"),
+        project=project,
+        kind=DocumentKind.PROPOSAL,
+        title="项目建议书",
+        fileobj=pdf(),
+        filename="jy.pdf",
+    )
     gate = services.gate_request(actor=org.user("a_housing"), project=project, to_stage=Stage.FEASIBILITY)
     login(client, org.user("a_drc"))
-    response = client.post(reverse("console:gate_decide", args=[gate.pk]), {"decision": "refuse", "comment": " "},
-                           HTTP_HX_REQUEST="true", HTTP_HX_TARGET="gates")
+    response = client.post(
+        reverse("console:gate_decide", args=[gate.pk]),
+        {"decision": "refuse", "comment": " "},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="gates",
+    )
     assert response.status_code == 400
     assert "退回时请写明理由。" in response.content.decode()
     gate.refresh_from_db()
@@ -184,8 +220,14 @@ def test_refusing_a_gate_needs_a_reason(client, org, project):
 
 
 def test_user_without_a_slot_cannot_approve(client, org, project):
-    services.document_upload(actor=org.user("a_housing"), project=project, kind=DocumentKind.PROPOSAL,
-                             title="项目建议书", fileobj=pdf(), filename="jy.pdf")
+    services.document_upload(
+        actor=org.user("a_housing"),
+        project=project,
+        kind=DocumentKind.PROPOSAL,
+        title="项目建议书",
+        fileobj=pdf(),
+        filename="jy.pdf",
+    )
     gate = services.gate_request(actor=org.user("a_housing"), project=project, to_stage=Stage.FEASIBILITY)
     login(client, org.user("a_inspector"))
     response = client.post(reverse("console:gate_decide", args=[gate.pk]), {"decision": "approve"})
@@ -196,8 +238,14 @@ def test_user_without_a_slot_cannot_approve(client, org, project):
 
 
 def test_withdraw_a_pending_request(client, org, project):
-    services.document_upload(actor=org.user("a_housing"), project=project, kind=DocumentKind.PROPOSAL,
-                             title="项目建议书", fileobj=pdf(), filename="jy.pdf")
+    services.document_upload(
+        actor=org.user("a_housing"),
+        project=project,
+        kind=DocumentKind.PROPOSAL,
+        title="项目建议书",
+        fileobj=pdf(),
+        filename="jy.pdf",
+    )
     gate = services.gate_request(actor=org.user("a_housing"), project=project, to_stage=Stage.FEASIBILITY)
     login(client, org.user("a_housing"))
     response = client.post(reverse("console:gate_withdraw", args=[gate.pk]))
@@ -208,16 +256,23 @@ def test_withdraw_a_pending_request(client, org, project):
 
 def test_upload_of_a_wrong_type_file_shows_an_error_and_stores_nothing(client, org, project):
     login(client, org.user("a_housing"))
-    fake = SimpleUploadedFile("建议书.pdf", b"MZ\x90\x00 this is an executable", content_type="application/pdf")
-    response = client.post(reverse("console:document_upload", args=[project.pk]),
-                           {"kind": DocumentKind.PROPOSAL, "title": "项目建议书", "file": fake})
+    fake = SimpleUploadedFile(
+        "建议书.pdf", b"MZ\x90\x00 this is an executable", content_type="application/pdf"
+    )
+    response = client.post(
+        reverse("console:document_upload", args=[project.pk]),
+        {"kind": DocumentKind.PROPOSAL, "title": "项目建议书", "file": fake},
+    )
     assert response.status_code == 400
     assert "文件内容与扩展名不符" in response.content.decode()
     assert Document.objects.count() == 0
     exe = SimpleUploadedFile("tool.exe", b"MZ\x90\x00", content_type="application/octet-stream")
-    response = client.post(reverse("console:document_upload", args=[project.pk]),
-                           {"kind": DocumentKind.PROPOSAL, "title": "工具", "file": exe},
-                           HTTP_HX_REQUEST="true", HTTP_HX_TARGET="documents")
+    response = client.post(
+        reverse("console:document_upload", args=[project.pk]),
+        {"kind": DocumentKind.PROPOSAL, "title": "工具", "file": exe},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="documents",
+    )
     assert response.status_code == 400
     assert "不支持的文件类型" in response.content.decode()
     assert Document.objects.count() == 0
@@ -225,9 +280,12 @@ def test_upload_of_a_wrong_type_file_shows_an_error_and_stores_nothing(client, o
 
 def test_upload_of_a_pdf_is_listed_and_ticks_the_gate_checklist(client, org, project):
     login(client, org.user("a_housing"))
-    response = client.post(reverse("console:document_upload", args=[project.pk]),
-                           {"kind": DocumentKind.PROPOSAL, "title": "关于老旧小区改造的建议书", "file": pdf()},
-                           HTTP_HX_REQUEST="true", HTTP_HX_TARGET="documents")
+    response = client.post(
+        reverse("console:document_upload", args=[project.pk]),
+        {"kind": DocumentKind.PROPOSAL, "title": "关于老旧小区改造的建议书", "file": pdf()},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="documents",
+    )
     body = response.content.decode()
     assert response.status_code == 200
     assert "关于老旧小区改造的建议书" in body
@@ -239,8 +297,12 @@ def test_upload_of_a_pdf_is_listed_and_ticks_the_gate_checklist(client, org, pro
 def test_wbs_progress_inline_update(client, org, project):
     item = project.wbs_items.get(code="1")
     login(client, org.user("a_housing"))
-    response = client.post(reverse("console:wbs_progress", args=[item.pk]), {f"item{item.pk}-progress": "100"},
-                           HTTP_HX_REQUEST="true", HTTP_HX_TARGET="wbs")
+    response = client.post(
+        reverse("console:wbs_progress", args=[item.pk]),
+        {f"item{item.pk}-progress": "100"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="wbs",
+    )
     body = response.content.decode()
     assert response.status_code == 200
     assert body.lstrip().startswith('<section id="wbs"')
@@ -253,8 +315,12 @@ def test_wbs_progress_inline_update(client, org, project):
 def test_wbs_progress_out_of_range_shows_an_error_and_writes_nothing(client, org, project):
     item = project.wbs_items.get(code="1")
     login(client, org.user("a_housing"))
-    response = client.post(reverse("console:wbs_progress", args=[item.pk]), {f"item{item.pk}-progress": "150"},
-                           HTTP_HX_REQUEST="true", HTTP_HX_TARGET="wbs")
+    response = client.post(
+        reverse("console:wbs_progress", args=[item.pk]),
+        {f"item{item.pk}-progress": "150"},
+        HTTP_HX_REQUEST="true",
+        HTTP_HX_TARGET="wbs",
+    )
     assert response.status_code == 400
     assert "100" in response.content.decode() and "field-error" in response.content.decode()
     item.refresh_from_db()
@@ -277,14 +343,28 @@ def test_progress_form_only_for_those_allowed(client, org, project):
 def test_add_wbs_item(client, org, project):
     login(client, org.user("a_housing"))
     due = (timezone.localdate() + dt.timedelta(days=60)).isoformat()
-    response = client.post(reverse("console:wbs_add", args=[project.pk]), {
-        "code": "3", "name": "绿化恢复", "responsible": org.user("a_housing").pk, "due_date": due, "weight": "2",
-    })
+    response = client.post(
+        reverse("console:wbs_add", args=[project.pk]),
+        {
+            "code": "3",
+            "name": "绿化恢复",
+            "responsible": org.user("a_housing").pk,
+            "due_date": due,
+            "weight": "2",
+        },
+    )
     assert response.status_code == 302
     assert WbsItem.objects.filter(project=project, code="3", name="绿化恢复").exists()
-    response = client.post(reverse("console:wbs_add", args=[project.pk]), {
-        "code": "3", "name": "重复编号", "responsible": org.user("a_housing").pk, "due_date": due, "weight": "1",
-    })
+    response = client.post(
+        reverse("console:wbs_add", args=[project.pk]),
+        {
+            "code": "3",
+            "name": "重复编号",
+            "responsible": org.user("a_housing").pk,
+            "due_date": due,
+            "weight": "1",
+        },
+    )
     assert response.status_code == 400
     assert "本项目已有该编号的子项。" in response.content.decode()
     assert not WbsItem.objects.filter(name="重复编号").exists()
@@ -293,10 +373,17 @@ def test_add_wbs_item(client, org, project):
 def test_create_project_through_the_form(client, org):
     login(client, org.user("a_housing"))
     data = {
-        "name": "城关街道老旧小区改造", "domain": "housing", "division": org.town_a.pk,
-        "lead_department": org.depts["a.housing"].pk, "responsible_person": org.user("a_housing").pk,
-        "estimate_amount": "3200000", "beneficiaries_total": "800", "beneficiaries_elderly": "240",
-        "beneficiaries_disabled": "12", "beneficiaries_low_income": "30", "beneficiaries_children": "90",
+        "name": "城关街道老旧小区改造",
+        "domain": "housing",
+        "division": org.town_a.pk,
+        "lead_department": org.depts["a.housing"].pk,
+        "responsible_person": org.user("a_housing").pk,
+        "estimate_amount": "3200000",
+        "beneficiaries_total": "800",
+        "beneficiaries_elderly": "240",
+        "beneficiaries_disabled": "12",
+        "beneficiaries_low_income": "30",
+        "beneficiaries_children": "90",
     }
     response = client.post(reverse("console:project_create"), data)
     assert response.status_code == 302
@@ -308,10 +395,18 @@ def test_create_project_through_the_form(client, org):
 def test_create_with_bad_input_shows_errors_and_writes_nothing(client, org):
     login(client, org.user("a_housing"))
     data = {
-        "name": "", "domain": "housing", "division": org.county_b.pk, "lead_department": org.depts["a.housing"].pk,
-        "responsible_person": org.user("a_housing").pk, "estimate_amount": "-5", "code": "1234",
-        "beneficiaries_total": "0", "beneficiaries_elderly": "0", "beneficiaries_disabled": "0",
-        "beneficiaries_low_income": "0", "beneficiaries_children": "0",
+        "name": "",
+        "domain": "housing",
+        "division": org.county_b.pk,
+        "lead_department": org.depts["a.housing"].pk,
+        "responsible_person": org.user("a_housing").pk,
+        "estimate_amount": "-5",
+        "code": "1234",
+        "beneficiaries_total": "0",
+        "beneficiaries_elderly": "0",
+        "beneficiaries_disabled": "0",
+        "beneficiaries_low_income": "0",
+        "beneficiaries_children": "0",
     }
     response = client.post(reverse("console:project_create"), data)
     body = response.content.decode()
@@ -324,10 +419,17 @@ def test_create_with_bad_input_shows_errors_and_writes_nothing(client, org):
 def test_service_refusal_is_shown_on_the_form_field(client, org):
     login(client, org.user("a_housing"))
     data = {
-        "name": "金额有误的项目", "domain": "housing", "division": org.town_a.pk,
-        "lead_department": org.depts["a.housing"].pk, "responsible_person": org.user("a_housing").pk,
-        "estimate_amount": "-5", "beneficiaries_total": "0", "beneficiaries_elderly": "0",
-        "beneficiaries_disabled": "0", "beneficiaries_low_income": "0", "beneficiaries_children": "0",
+        "name": "金额有误的项目",
+        "domain": "housing",
+        "division": org.town_a.pk,
+        "lead_department": org.depts["a.housing"].pk,
+        "responsible_person": org.user("a_housing").pk,
+        "estimate_amount": "-5",
+        "beneficiaries_total": "0",
+        "beneficiaries_elderly": "0",
+        "beneficiaries_disabled": "0",
+        "beneficiaries_low_income": "0",
+        "beneficiaries_children": "0",
     }
     response = client.post(reverse("console:project_create"), data)
     body = response.content.decode()
@@ -340,8 +442,13 @@ def test_edit_project_and_stale_version_conflicts(client, org, project):
     login(client, org.user("a_housing"))
     form = client.get(reverse("console:project_edit", args=[project.pk])).context["form"]
     data = {k: v for k, v in form.initial.items() if v is not None}
-    data.update(name="改名后的项目", lead_department=project.lead_department_id,
-                responsible_person=project.responsible_person_id, is_high_impact="", is_emergency="")
+    data.update(
+        name="改名后的项目",
+        lead_department=project.lead_department_id,
+        responsible_person=project.responsible_person_id,
+        is_high_impact="",
+        is_emergency="",
+    )
     data = {k: v for k, v in data.items() if v is not False and v != ""}
     response = client.post(reverse("console:project_edit", args=[project.pk]), data)
     assert response.status_code == 302
@@ -358,8 +465,10 @@ def test_other_officer_cannot_edit(client, org, project):
     login(client, org.user("a_inspector"))
     response = client.get(reverse("console:project_edit", args=[project.pk]))
     assert response.status_code == 200  # the form shows …
-    response = client.post(reverse("console:project_edit", args=[project.pk]),
-                           {"name": "x", "domain": "housing", "version": project.version})
+    response = client.post(
+        reverse("console:project_edit", args=[project.pk]),
+        {"name": "x", "domain": "housing", "version": project.version},
+    )
     assert response.status_code in (400, 403)
     project.refresh_from_db()
     assert project.name != "x"
@@ -416,7 +525,9 @@ def test_lockout_after_five_failed_logins(client, org, settings):
 
 
 def test_login_and_logout(client, org):
-    response = client.post(reverse("console:login"), {"username": "a_housing", "password": "test-password-123"})
+    response = client.post(
+        reverse("console:login"), {"username": "a_housing", "password": "test-password-123"}
+    )
     assert response.status_code == 302 and response["Location"] == reverse("console:home")
     assert client.get(reverse("console:home")).status_code == 200
     assert client.post(reverse("console:logout")).status_code == 302
@@ -450,8 +561,14 @@ def test_detail_query_count_does_not_grow_with_rows(client, org, project, django
     few = _count_queries(client, url)
     for n in range(20):
         WbsItemFactory(project=project, code=f"9{n}", responsible=org.user("a_inspector"))
-        services.document_upload(actor=org.user("a_housing"), project=project, kind=DocumentKind.PHOTO,
-                                 title=f"现场照片{n}", fileobj=pdf(), filename=f"p{n}.pdf")
+        services.document_upload(
+            actor=org.user("a_housing"),
+            project=project,
+            kind=DocumentKind.PHOTO,
+            title=f"现场照片{n}",
+            fileobj=pdf(),
+            filename=f"p{n}.pdf",
+        )
     with django_assert_max_num_queries(few):
         response = client.get(url)
     assert response.content.decode().count('class="progress-form"') == 22
