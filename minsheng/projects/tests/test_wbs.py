@@ -62,12 +62,12 @@ def test_result_is_rounded_half_up_to_one_decimal():
 
 
 @st.composite
-def trees(draw):
+def trees(draw, min_weight=0):
     size = draw(st.integers(min_value=1, max_value=30))
     nodes = []
     for i in range(1, size + 1):
         parent = draw(st.one_of(st.none(), st.integers(min_value=1, max_value=i - 1))) if i > 1 else None
-        weight = draw(st.decimals(min_value=0, max_value=100, places=2))
+        weight = draw(st.decimals(min_value=min_weight, max_value=100, places=2))
         progress = draw(st.decimals(min_value=0, max_value=100, places=1))
         nodes.append(Node(i, parent, weight, progress))
     return nodes
@@ -80,9 +80,17 @@ def test_rollup_stays_within_0_and_100(nodes):
     assert all(Decimal(0) <= v <= Decimal(100) for v in per.values())
 
 
-@given(trees())
-def test_all_leaves_complete_means_everything_with_weight_is_complete(nodes):
+@given(trees(min_weight=Decimal("0.01")))  # services refuse weights of zero
+def test_all_leaves_complete_means_the_project_is_complete(nodes):
     done = [Node(x.id, x.parent_id, x.weight, Decimal(100)) for x in nodes]
-    total, _ = rollup(done)
-    top_weight = sum(x.weight for x in done if x.parent_id is None)
-    assert total == (Decimal("100.0") if top_weight > 0 else Decimal("0.0"))
+    total, per = rollup(done)
+    assert total == Decimal("100.0")
+    assert set(per.values()) == {Decimal("100.0")}
+
+
+@given(trees(min_weight=Decimal("0.01")))
+def test_raising_one_leaf_never_lowers_the_total(nodes):
+    parents = {x.parent_id for x in nodes}
+    leaf = next(x for x in reversed(nodes) if x.id not in parents)
+    raised = [Node(x.id, x.parent_id, x.weight, Decimal(100)) if x is leaf else x for x in nodes]
+    assert rollup(raised)[0] >= rollup(nodes)[0]
