@@ -262,3 +262,44 @@ def test_openapi_spec_is_served_and_lists_the_endpoints(org):
     assert spec.status_code == 200
     paths = spec.json()["paths"]
     assert "/api/v1/projects" in paths and "/api/v1/gate-requests/{request_id}/decision" in paths
+
+
+# ---------------------------------------------------------------------------------------------
+# English with Accept-Language: en (the source strings are Chinese)
+
+
+def test_field_errors_are_in_english_on_request(org, client):
+    before = _counts()
+    err = _error(_post(client, "/api/v1/projects", _create_body(org, code="12345", division=999999),
+                       **{"Accept-Language": "en"}), 400)
+    assert err["message"] == "The data submitted is invalid; please check the marked fields."
+    assert err["fields"]["code"] and err["fields"]["division"]
+    assert all(ch.isascii() for msgs in err["fields"].values() for m in msgs for ch in m)
+    assert _counts() == before
+
+
+def test_refused_transition_is_in_english_on_request(org, client):
+    project = advance(org, project_in(org, "a"), Stage.PROPOSAL)
+    err = _error(_post(client, f"/api/v1/projects/{project.pk}/gates", {"to_stage": "feasibility"},
+                       **{"Accept-Language": "en"}), 409)
+    assert err["code"] == "transition_refused"
+    assert all(ch.isascii() or ch in "“”" for ch in err["message"] + "".join(err["reasons"])), err
+
+
+def test_not_found_and_unauthenticated_are_in_english_on_request(org):
+    anon = Client().get("/api/v1/projects/1", headers={"Accept-Language": "en"})
+    assert _error(anon, 401)["message"].isascii()
+    c = Client()
+    c.force_login(org.user("a_housing"))
+    missing = c.get("/api/v1/projects/99999999", headers={"Accept-Language": "en"})
+    assert _error(missing, 404)["message"].isascii()
+
+
+def test_upload_errors_are_in_english_on_request(org, client, settings):
+    settings.MINSHENG_MAX_UPLOAD_BYTES = 1024 * 1024
+    project = project_in(org, "a")
+    f = io.BytesIO(b"%PDF-" + b"0" * (1024 * 1024 + 10))
+    f.name = "big.pdf"
+    err = _error(client.post(f"/api/v1/projects/{project.pk}/documents", {"kind": "fsr", "title": "t", "file": f},
+                             headers={"Accept-Language": "en"}), 400)
+    assert err["fields"]["file"][0].isascii() and "1 MB" in err["fields"]["file"][0]
