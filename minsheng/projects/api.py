@@ -106,17 +106,20 @@ def wbs_overdue(request: HttpRequest):
     return selectors.overdue_items(request.user)
 
 
-@router.get("/projects/{int:project_id}/gates", response=list[GateOptionOut], summary="Gates open now and what each lacks")
+@router.get("/projects/{int:project_id}/gates", response=list[GateOptionOut],
+             summary="Gates open now and what each lacks")
 def gate_options(request: HttpRequest, project_id: int):
     project = selectors.project_get(request.user, pk=project_id)
     # Labels are lazy translations: render them now, in the request's language.
     return [
-        {**o, "to_label": str(o["to_label"]), "path_label": str(o["path_label"]), "slots": [str(s) for s in o["slots"]]}
+        {**o, "to_label": str(o["to_label"]), "path_label": str(o["path_label"]),
+         "slots": [str(s) for s in o["slots"]]}
         for o in services.gate_options(project)
     ]
 
 
-@router.post("/projects/{int:project_id}/gates", response={201: GateRequestOut}, summary="Request a stage transition")
+@router.post("/projects/{int:project_id}/gates", response={201: GateRequestOut},
+             summary="Request a stage transition")
 def gate_request(request: HttpRequest, project_id: int, payload: GateRequestIn):
     project = selectors.project_get(request.user, pk=project_id)
     req = services.gate_request(actor=request.user, project=project, **payload.dict())
@@ -141,7 +144,8 @@ def gate_request_detail(request: HttpRequest, request_id: int):
     return _gate_request(request, request_id)
 
 
-@router.post("/gate-requests/{int:request_id}/decision", response=GateRequestOut, summary="Approve or refuse a gate")
+@router.post("/gate-requests/{int:request_id}/decision", response=GateRequestOut,
+             summary="Approve or refuse a gate")
 def gate_decide(request: HttpRequest, request_id: int, payload: GateDecisionIn):
     req = _gate_request(request, request_id)
     return services.gate_decide(actor=request.user, request=req, **payload.dict())
@@ -168,7 +172,8 @@ def document_upload(request: HttpRequest, project_id: int, kind: Form[str], titl
     return 201, doc
 
 
-@router.get("/projects/{int:project_id}/history", response=list[AuditOut], summary="The project's audit trail")
+@router.get("/projects/{int:project_id}/history", response=list[AuditOut],
+             summary="The project's audit trail")
 def project_history(request: HttpRequest, project_id: int):
     project = selectors.project_get(request.user, pk=project_id)
     if not request.user.can(Cap.AUDIT_VIEW) and not services.can_manage(request.user, project):

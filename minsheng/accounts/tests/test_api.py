@@ -79,8 +79,12 @@ def test_token_post_needs_no_csrf(org, token):
     _obj, raw = token
     project = project_in(org, "a")
     client = Client(enforce_csrf_checks=True)
-    response = client.post(f"/api/v1/projects/{project.pk}/gates", data={"to_stage": "proposal"},
-                           content_type="application/json", headers={"Authorization": f"Bearer {raw}"})
+    response = client.post(
+        f"/api/v1/projects/{project.pk}/gates",
+        data={"to_stage": "proposal"},
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {raw}"},
+    )
     assert response.status_code == 201
 
 
@@ -90,7 +94,8 @@ def test_session_post_needs_csrf(org):
     project = project_in(org, "a")
     client = Client(enforce_csrf_checks=True)
     client.force_login(org.user("a_housing"))
-    response = client.post(f"/api/v1/projects/{project.pk}/gates", data={"to_stage": "proposal"},
-                           content_type="application/json")
+    response = client.post(
+        f"/api/v1/projects/{project.pk}/gates", data={"to_stage": "proposal"}, content_type="application/json"
+    )
     assert response.status_code in (401, 403)
     assert "error" in response.json()

@@ -75,8 +75,13 @@ def test_inactive_and_anonymous_users_see_nothing(org, projects):
 def test_divisions_and_departments_visible_are_the_users_subtree(org):
     a = set(divisions_visible(org.user("a_drc")))
     assert a == {org.county_a, org.town_a}
-    assert set(divisions_visible(org.user("city_drc"))) == {org.city, org.county_a, org.county_b, org.town_a,
-                                                             org.town_b}
+    assert set(divisions_visible(org.user("city_drc"))) == {
+        org.city,
+        org.county_a,
+        org.county_b,
+        org.town_a,
+        org.town_b,
+    }
     assert org.county_b not in set(divisions_visible(org.user("a_inspector")))
     assert all(d.division == org.county_a for d in departments_visible(org.user("a_housing")))
     assert not divisions_visible(org.user("a_contractor")).exists()

@@ -14,9 +14,15 @@ from minsheng.core.models import AuditEvent, Division
 
 @pytest.fixture
 def event(org):
-    return audit.record(actor=org.user("a_drc"), action="test.write", obj=org.county_a,
-                        before={"name": "旧", "same": 1}, after={"name": "新", "same": 1},
-                        project_code="x" * 24, division_path=org.county_a.path)
+    return audit.record(
+        actor=org.user("a_drc"),
+        action="test.write",
+        obj=org.county_a,
+        before={"name": "旧", "same": 1},
+        after={"name": "新", "same": 1},
+        project_code="x" * 24,
+        division_path=org.county_a.path,
+    )
 
 
 def test_record_keeps_actor_time_object_and_only_changed_values(event, org):
@@ -101,11 +107,22 @@ def test_truncate_is_refused_on_postgresql(event):
 def test_the_triggers_exist_on_this_database(db):
     with connection.cursor() as cur:
         if connection.vendor == "sqlite":
-            cur.execute("SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'core_auditevent'")
-            assert {r[0] for r in cur.fetchall()} == {"core_auditevent_no_update", "core_auditevent_no_delete"}
+            cur.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = 'core_auditevent'"
+            )
+            assert {r[0] for r in cur.fetchall()} == {
+                "core_auditevent_no_update",
+                "core_auditevent_no_delete",
+            }
         else:
-            cur.execute("SELECT tgname FROM pg_trigger WHERE tgrelid = 'core_auditevent'::regclass AND NOT tgisinternal")
-            assert {r[0] for r in cur.fetchall()} == {"core_auditevent_no_change", "core_auditevent_no_truncate"}
+            cur.execute(
+                "SELECT tgname FROM pg_trigger"
+                " WHERE tgrelid = 'core_auditevent'::regclass AND NOT tgisinternal"
+            )
+            assert {r[0] for r in cur.fetchall()} == {
+                "core_auditevent_no_change",
+                "core_auditevent_no_truncate",
+            }
 
 
 def test_inserting_new_events_still_works(event, org):

@@ -15,8 +15,12 @@ from minsheng.core.money import MAX_AMOUNT, format_wan, parse_yuan
 @pytest.mark.parametrize(
     ("raw", "expected"),
     [
-        ("12.5", Decimal("12.50")), (" 1,234,567.89 ", Decimal("1234567.89")), (7, Decimal("7.00")),
-        (Decimal("0.01"), Decimal("0.01")), (0.1, Decimal("0.10")), ("1e3", Decimal("1000.00")),
+        ("12.5", Decimal("12.50")),
+        (" 1,234,567.89 ", Decimal("1234567.89")),
+        (7, Decimal("7.00")),
+        (Decimal("0.01"), Decimal("0.01")),
+        (0.1, Decimal("0.10")),
+        ("1e3", Decimal("1000.00")),
         ("0", Decimal("0.00")),
     ],
 )
@@ -29,11 +33,18 @@ def test_valid_amounts_parse_to_two_decimal_places(raw, expected):
 @pytest.mark.parametrize(
     ("raw", "message"),
     [
-        ("abc", "请输入数字金额（元）。"), ("", "请输入数字金额（元）。"), (None, "请输入数字金额（元）。"),
-        ("NaN", "请输入数字金额（元）。"), ("Infinity", "请输入数字金额（元）。"),
-        (float("inf"), "请输入数字金额（元）。"), (float("nan"), "请输入数字金额（元）。"),
-        ("-1", "金额必须大于零。"), ("1.001", "金额最多保留两位小数。"), ("1e-3", "金额最多保留两位小数。"),
-        ("1000000000000", "金额超出允许范围。"), ("1e30", "金额超出允许范围。"),
+        ("abc", "请输入数字金额（元）。"),
+        ("", "请输入数字金额（元）。"),
+        (None, "请输入数字金额（元）。"),
+        ("NaN", "请输入数字金额（元）。"),
+        ("Infinity", "请输入数字金额（元）。"),
+        (float("inf"), "请输入数字金额（元）。"),
+        (float("nan"), "请输入数字金额（元）。"),
+        ("-1", "金额必须大于零。"),
+        ("1.001", "金额最多保留两位小数。"),
+        ("1e-3", "金额最多保留两位小数。"),
+        ("1000000000000", "金额超出允许范围。"),
+        ("1e30", "金额超出允许范围。"),
     ],
 )
 def test_invalid_amounts_are_refused_with_the_reason_on_the_field(raw, message):

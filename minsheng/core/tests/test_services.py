@@ -13,8 +13,13 @@ from minsheng.core.models import AuditEvent, Department, Division, DivisionLevel
 
 
 def test_division_create_builds_the_path_and_is_audited(org):
-    town = services.division_create(actor=org.user("admin"), code="990102002", name=" 新城街道 ",
-                                    level=DivisionLevel.TOWNSHIP, parent=org.county_a)
+    town = services.division_create(
+        actor=org.user("admin"),
+        code="990102002",
+        name=" 新城街道 ",
+        level=DivisionLevel.TOWNSHIP,
+        parent=org.county_a,
+    )
     assert town.name == "新城街道" and town.path == f"{org.county_a.path}{town.pk}/"
     assert town.is_within(org.city) and not town.is_within(org.county_b)
     assert town.region_code == "990102"
@@ -36,8 +41,13 @@ def test_division_create_builds_the_path_and_is_audited(org):
 def test_division_create_refuses_bad_codes_and_levels(org, code, level, parent, field):
     before = (Division.objects.count(), AuditEvent.objects.count())
     with pytest.raises(ValidationFailed) as exc:
-        services.division_create(actor=org.user("admin"), code=code, name="x", level=level,
-                                 parent=getattr(org, parent) if parent else None)
+        services.division_create(
+            actor=org.user("admin"),
+            code=code,
+            name="x",
+            level=level,
+            parent=getattr(org, parent) if parent else None,
+        )
     assert field in exc.value.fields
     assert (Division.objects.count(), AuditEvent.objects.count()) == before
 
@@ -55,12 +65,20 @@ def test_department_create_refuses_a_second_of_the_same_kind(org):
 def test_rule_for_takes_the_nearest_ancestor_valid_on_the_day(org):
     key = "finance.estimate_excess_ratio"
     assert rule_for(key, org.town_a).value == "0.10" and rule_for(key, org.town_a).needs_verification
-    JurisdictionSetting.objects.create(key=key, division=None, value="0.08", source="全国",
-                                       valid_from=dt.date(2020, 1, 1))
-    JurisdictionSetting.objects.create(key=key, division=org.city, value="0.15", source="市",
-                                       valid_from=dt.date(2020, 1, 1))
-    JurisdictionSetting.objects.create(key=key, division=org.county_a, value="0.05", source="区",
-                                       valid_from=dt.date(2020, 1, 1), valid_to=dt.date(2020, 12, 31))
+    JurisdictionSetting.objects.create(
+        key=key, division=None, value="0.08", source="全国", valid_from=dt.date(2020, 1, 1)
+    )
+    JurisdictionSetting.objects.create(
+        key=key, division=org.city, value="0.15", source="市", valid_from=dt.date(2020, 1, 1)
+    )
+    JurisdictionSetting.objects.create(
+        key=key,
+        division=org.county_a,
+        value="0.05",
+        source="区",
+        valid_from=dt.date(2020, 1, 1),
+        valid_to=dt.date(2020, 12, 31),
+    )
     assert rule_for(key, org.town_a).value == "0.15"  # the county rule has expired
     assert rule_for(key, org.town_a, on=dt.date(2020, 6, 1)).value == "0.05"
     assert rule_for(key, org.town_b).value == "0.15"

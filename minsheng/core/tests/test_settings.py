@@ -10,10 +10,18 @@ from django.conf import settings
 
 
 def _import_settings(tmp_path, **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "SECRET_KEY_FILE", "MINSHENG_ENV"}}
+    clean = {
+        k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "SECRET_KEY_FILE", "MINSHENG_ENV"}
+    }
     clean.update({"MINSHENG_DATA_DIR": str(tmp_path), **env})
-    return subprocess.run([sys.executable, "-c", "import minsheng.settings"], cwd=settings.BASE_DIR, env=clean,
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        [sys.executable, "-c", "import minsheng.settings"],
+        cwd=settings.BASE_DIR,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_production_without_secret_key_refuses_to_start(tmp_path):

@@ -12,7 +12,9 @@ from django.conf import settings as django_settings
 # This must happen before the test database is created, hence at import (collection) time.
 _default_db = django_settings.DATABASES["default"]
 if _default_db["ENGINE"].endswith("sqlite3") and not _default_db.get("TEST", {}).get("NAME"):
-    _default_db.setdefault("TEST", {})["NAME"] = str(Path(tempfile.mkdtemp(prefix="minsheng-test-")) / "test.sqlite3")
+    _default_db.setdefault("TEST", {})["NAME"] = str(
+        Path(tempfile.mkdtemp(prefix="minsheng-test-")) / "test.sqlite3"
+    )
 
 
 @pytest.fixture(autouse=True)

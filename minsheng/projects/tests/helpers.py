@@ -18,8 +18,14 @@ def pdf(content: bytes = PDF_BYTES) -> io.BytesIO:
 
 
 def upload(org: Org, project: Project, kind: str, who: str = "a_housing"):
-    return services.document_upload(actor=org.user(who), project=project, kind=kind, title=str(kind),
-                                    fileobj=pdf(PDF_BYTES + kind.encode()), filename=f"{kind}.pdf")
+    return services.document_upload(
+        actor=org.user(who),
+        project=project,
+        kind=kind,
+        title=str(kind),
+        fileobj=pdf(PDF_BYTES + kind.encode()),
+        filename=f"{kind}.pdf",
+    )
 
 
 def fresh(project: Project) -> Project:
@@ -54,12 +60,22 @@ def advance(org: Org, project: Project, until: str) -> Project:
     """Walk a small county-a project along the full path up to (and including) `until`."""
     for to_stage, doc, approvers in SMALL_PROJECT_PATH:
         if to_stage == Stage.PROCUREMENT and fresh(project).design_estimate_amount is None:
-            services.project_update(actor=org.user("a_housing"), project=fresh(project),
-                                    data={"design_estimate_amount": str(fresh(project).estimate_amount
-                                                                        or Decimal("3000000"))})
+            services.project_update(
+                actor=org.user("a_housing"),
+                project=fresh(project),
+                data={"design_estimate_amount": str(fresh(project).estimate_amount or Decimal("3000000"))},
+            )
         if to_stage == Stage.ACCEPTANCE and not project.wbs_items.exists():
-            item = services.wbs_item_create(actor=org.user("a_housing"), project=fresh(project), data={
-                "code": "1", "name": "主体工程", "responsible": org.user("a_housing"), "due_date": "2099-01-01"})
+            item = services.wbs_item_create(
+                actor=org.user("a_housing"),
+                project=fresh(project),
+                data={
+                    "code": "1",
+                    "name": "主体工程",
+                    "responsible": org.user("a_housing"),
+                    "due_date": "2099-01-01",
+                },
+            )
             services.wbs_progress(actor=org.user("a_housing"), item=item, progress=100)
         if doc:
             upload(org, fresh(project), doc)

@@ -24,8 +24,14 @@ def client(org):
 
 
 def _counts():
-    return (Project.objects.count(), AuditEvent.objects.count(), Document.objects.count(),
-            GateRequest.objects.count(), StageTransition.objects.count(), WbsItem.objects.count())
+    return (
+        Project.objects.count(),
+        AuditEvent.objects.count(),
+        Document.objects.count(),
+        GateRequest.objects.count(),
+        StageTransition.objects.count(),
+        WbsItem.objects.count(),
+    )
 
 
 def _post(client, url, body, **headers):
@@ -43,9 +49,14 @@ def _error(response, status):
 
 
 def _create_body(org, **kw):
-    body = {"name": "老旧小区改造", "domain": "housing", "division": org.town_a.pk,
-            "lead_department": org.depts["a.housing"].pk, "responsible_person": org.user("a_housing").pk,
-            "estimate_amount": "3000000"}
+    body = {
+        "name": "老旧小区改造",
+        "domain": "housing",
+        "division": org.town_a.pk,
+        "lead_department": org.depts["a.housing"].pk,
+        "responsible_person": org.user("a_housing").pk,
+        "estimate_amount": "3000000",
+    }
     body.update(kw)
     return body
 
@@ -63,13 +74,15 @@ def test_register_a_project_through_the_api(org, client):
     ("override", "field", "message"),
     [
         ({"code": "2026-99-bad"}, "code", "项目代码应为 24 位数字（可含连字符）。"),
-        ({"code": "202699010203010000000420" }, "code", None),  # check digit
+        ({"code": "202699010203010000000420"}, "code", None),  # check digit
         ({"division": 999999}, "division", "区划不存在。"),
         ({"estimate_amount": "1.005"}, "estimate_amount", "金额最多保留两位小数。"),
         ({"partner_departments": [999999]}, "partner_departments", "部门不存在。"),
     ],
 )
-def test_bad_registration_is_a_400_with_field_messages_and_nothing_written(org, client, override, field, message):
+def test_bad_registration_is_a_400_with_field_messages_and_nothing_written(
+    org, client, override, field, message
+):
     before = _counts()
     err = _error(_post(client, "/api/v1/projects", _create_body(org, **override)), 400)
     assert err["code"] == "invalid"
@@ -82,8 +95,12 @@ def test_bad_registration_is_a_400_with_field_messages_and_nothing_written(org, 
 
 
 def test_foreign_division_on_registration_is_refused(org, client):
-    body = _create_body(org, division=org.town_b.pk, lead_department=org.depts["b.housing"].pk,
-                        responsible_person=org.user("b_housing").pk)
+    body = _create_body(
+        org,
+        division=org.town_b.pk,
+        lead_department=org.depts["b.housing"].pk,
+        responsible_person=org.user("b_housing").pk,
+    )
     before = _counts()
     err = _error(_post(client, "/api/v1/projects", body), 400)
     assert "只能在本级及下级区划登记项目。" in err["fields"]["division"]
@@ -92,7 +109,9 @@ def test_foreign_division_on_registration_is_refused(org, client):
 
 def test_wrong_types_are_a_400_in_the_same_shape(org, client):
     before = _counts()
-    err = _error(_post(client, "/api/v1/projects", _create_body(org, division="abc", is_emergency="maybe")), 400)
+    err = _error(
+        _post(client, "/api/v1/projects", _create_body(org, division="abc", is_emergency="maybe")), 400
+    )
     assert err["code"] == "invalid" and {"division", "is_emergency"} <= set(err["fields"])
     err = _error(_post(client, "/api/v1/projects", {"name": "缺字段"}), 400)
     assert {"domain", "division", "lead_department", "responsible_person"} <= set(err["fields"])
@@ -107,9 +126,13 @@ def test_malformed_json_is_a_400(org, client):
 def test_foreign_scope_object_is_a_404_that_reveals_nothing(org, client):
     other = project_in(org, "b")
     before = _counts()
-    for method, url in (("get", f"/api/v1/projects/{other.pk}"), ("get", f"/api/v1/projects/by-code/{other.code}"),
-                        ("patch", f"/api/v1/projects/{other.pk}"), ("get", f"/api/v1/projects/{other.pk}/wbs"),
-                        ("get", "/api/v1/projects/99999999")):
+    for method, url in (
+        ("get", f"/api/v1/projects/{other.pk}"),
+        ("get", f"/api/v1/projects/by-code/{other.code}"),
+        ("patch", f"/api/v1/projects/{other.pk}"),
+        ("get", f"/api/v1/projects/{other.pk}/wbs"),
+        ("get", "/api/v1/projects/99999999"),
+    ):
         if method == "get":
             response = client.get(url)
         else:
@@ -123,8 +146,14 @@ def test_foreign_scope_object_is_a_404_that_reveals_nothing(org, client):
 def test_foreign_responsible_person_on_a_sub_item_is_refused(org, client):
     project = project_in(org, "a")
     before = _counts()
-    err = _error(_post(client, f"/api/v1/projects/{project.pk}/wbs", {
-        "code": "1", "name": "子项", "responsible": org.user("b_housing").pk, "due_date": "2099-01-01"}), 400)
+    err = _error(
+        _post(
+            client,
+            f"/api/v1/projects/{project.pk}/wbs",
+            {"code": "1", "name": "子项", "responsible": org.user("b_housing").pk, "due_date": "2099-01-01"},
+        ),
+        400,
+    )
     assert "responsible" in err["fields"]
     assert _counts() == before
 
@@ -143,7 +172,9 @@ def test_gate_options_list_what_is_missing(org, client):
     project = advance(org, project_in(org, "a"), Stage.PROPOSAL)
     options = client.get(f"/api/v1/projects/{project.pk}/gates").json()
     feasibility = next(o for o in options if o["to_stage"] == "feasibility")
-    assert feasibility["missing"] == ["缺少文件：项目建议书。"] and feasibility["slots"] == ["投资主管部门（发改）"]
+    assert feasibility["missing"] == ["缺少文件：项目建议书。"] and feasibility["slots"] == [
+        "投资主管部门（发改）"
+    ]
     assert feasibility["to_label"] == "可行性研究"
 
 
@@ -151,8 +182,9 @@ def test_gate_request_and_decision_through_the_api(org, client):
     project = advance(org, project_in(org, "a"), Stage.PROPOSAL)
     upload = io.BytesIO(PDF_BYTES)
     upload.name = "建议书.pdf"
-    doc = client.post(f"/api/v1/projects/{project.pk}/documents", {"kind": "proposal", "title": "建议书",
-                                                                    "file": upload})
+    doc = client.post(
+        f"/api/v1/projects/{project.pk}/documents", {"kind": "proposal", "title": "建议书", "file": upload}
+    )
     assert doc.status_code == 201 and doc.json()["sha256"]
     req = _post(client, f"/api/v1/projects/{project.pk}/gates", {"to_stage": "feasibility"})
     assert req.status_code == 201 and req.json()["status"] == "pending" and req.json()["required_level"] == 3
@@ -176,14 +208,23 @@ def test_slotless_gate_answers_approved(org, client):
 
 def test_version_conflict_is_a_409(org, client):
     project = project_in(org, "a")
-    ok = client.patch(f"/api/v1/projects/{project.pk}", data=json.dumps({"name": "一", "version": 1}),
-                      content_type="application/json")
+    ok = client.patch(
+        f"/api/v1/projects/{project.pk}",
+        data=json.dumps({"name": "一", "version": 1}),
+        content_type="application/json",
+    )
     assert ok.status_code == 200 and ok.json()["version"] == 2
-    stale = client.patch(f"/api/v1/projects/{project.pk}", data=json.dumps({"name": "二", "version": 1}),
-                         content_type="application/json")
+    stale = client.patch(
+        f"/api/v1/projects/{project.pk}",
+        data=json.dumps({"name": "二", "version": 1}),
+        content_type="application/json",
+    )
     assert _error(stale, 409)["message"] == "项目已被他人修改，请刷新后再试。"
-    null_version = client.patch(f"/api/v1/projects/{project.pk}", data=json.dumps({"name": "三", "version": None}),
-                                content_type="application/json")
+    null_version = client.patch(
+        f"/api/v1/projects/{project.pk}",
+        data=json.dumps({"name": "三", "version": None}),
+        content_type="application/json",
+    )
     assert null_version.status_code == 200
 
 
@@ -199,8 +240,9 @@ def test_wrong_type_upload_is_a_400_and_nothing_is_stored(org, client, settings,
     before = _counts()
     f = io.BytesIO(content)
     f.name = name
-    err = _error(client.post(f"/api/v1/projects/{project.pk}/documents", {"kind": "fsr", "title": "t", "file": f}),
-                 400)
+    err = _error(
+        client.post(f"/api/v1/projects/{project.pk}/documents", {"kind": "fsr", "title": "t", "file": f}), 400
+    )
     assert err["fields"] == {"file": [message]}
     assert _counts() == before
     assert not settings.MEDIA_ROOT.exists() or not any(p.is_file() for p in settings.MEDIA_ROOT.rglob("*"))
@@ -212,8 +254,9 @@ def test_oversized_upload_is_a_400_and_nothing_is_stored(org, client, settings):
     before = _counts()
     f = io.BytesIO(b"%PDF-" + b"0" * (1024 * 1024 + 10))
     f.name = "big.pdf"
-    err = _error(client.post(f"/api/v1/projects/{project.pk}/documents", {"kind": "fsr", "title": "t", "file": f}),
-                 400)
+    err = _error(
+        client.post(f"/api/v1/projects/{project.pk}/documents", {"kind": "fsr", "title": "t", "file": f}), 400
+    )
     assert err["fields"] == {"file": ["文件过大，上限为 1 MB。"]}
     assert _counts() == before
     assert not settings.MEDIA_ROOT.exists() or not any(p.is_file() for p in settings.MEDIA_ROOT.rglob("*"))
@@ -239,7 +282,9 @@ def test_unauthenticated_and_forbidden_have_the_same_shape(org):
     assert err == {"code": "not_authenticated", "message": "请先登录或提供有效的接口令牌。", "fields": {}}
     auditor = Client()
     auditor.force_login(org.user("a_auditor"))
-    err = _error(auditor.patch(f"/api/v1/projects/{project.pk}", data="{}", content_type="application/json"), 403)
+    err = _error(
+        auditor.patch(f"/api/v1/projects/{project.pk}", data="{}", content_type="application/json"), 403
+    )
     assert err == {"code": "forbidden", "message": "您没有执行此操作的权限。", "fields": {}}
 
 
@@ -270,8 +315,15 @@ def test_openapi_spec_is_served_and_lists_the_endpoints(org):
 
 def test_field_errors_are_in_english_on_request(org, client):
     before = _counts()
-    err = _error(_post(client, "/api/v1/projects", _create_body(org, code="12345", division=999999),
-                       **{"Accept-Language": "en"}), 400)
+    err = _error(
+        _post(
+            client,
+            "/api/v1/projects",
+            _create_body(org, code="12345", division=999999),
+            **{"Accept-Language": "en"},
+        ),
+        400,
+    )
     assert err["message"] == "The data submitted is invalid; please check the marked fields."
     assert err["fields"]["code"] and err["fields"]["division"]
     assert all(ch.isascii() for msgs in err["fields"].values() for m in msgs for ch in m)
@@ -280,8 +332,15 @@ def test_field_errors_are_in_english_on_request(org, client):
 
 def test_refused_transition_is_in_english_on_request(org, client):
     project = advance(org, project_in(org, "a"), Stage.PROPOSAL)
-    err = _error(_post(client, f"/api/v1/projects/{project.pk}/gates", {"to_stage": "feasibility"},
-                       **{"Accept-Language": "en"}), 409)
+    err = _error(
+        _post(
+            client,
+            f"/api/v1/projects/{project.pk}/gates",
+            {"to_stage": "feasibility"},
+            **{"Accept-Language": "en"},
+        ),
+        409,
+    )
     assert err["code"] == "transition_refused"
     assert all(ch.isascii() or ch in "“”" for ch in err["message"] + "".join(err["reasons"])), err
 
@@ -300,6 +359,12 @@ def test_upload_errors_are_in_english_on_request(org, client, settings):
     project = project_in(org, "a")
     f = io.BytesIO(b"%PDF-" + b"0" * (1024 * 1024 + 10))
     f.name = "big.pdf"
-    err = _error(client.post(f"/api/v1/projects/{project.pk}/documents", {"kind": "fsr", "title": "t", "file": f},
-                             headers={"Accept-Language": "en"}), 400)
+    err = _error(
+        client.post(
+            f"/api/v1/projects/{project.pk}/documents",
+            {"kind": "fsr", "title": "t", "file": f},
+            headers={"Accept-Language": "en"},
+        ),
+        400,
+    )
     assert err["fields"]["file"][0].isascii() and "1 MB" in err["fields"]["file"][0]

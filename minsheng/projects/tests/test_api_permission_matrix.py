@@ -21,9 +21,16 @@ from minsheng.testing.factories import WbsItemFactory, project_in
 
 # One representative user per role; supervisor, contractor and evaluator are assigned to the own project.
 ROLES = {
-    "leader": "a_leader", "dept_officer": "a_housing", "finance_officer": "a_finance",
-    "supervisor": "a_supervisor", "township_inspector": "a_inspector", "auditor": "a_auditor",
-    "evaluator": "a_evaluator", "contractor": "a_contractor", "sysadmin": "admin", "anonymous": None,
+    "leader": "a_leader",
+    "dept_officer": "a_housing",
+    "finance_officer": "a_finance",
+    "supervisor": "a_supervisor",
+    "township_inspector": "a_inspector",
+    "auditor": "a_auditor",
+    "evaluator": "a_evaluator",
+    "contractor": "a_contractor",
+    "sysadmin": "admin",
+    "anonymous": None,
 }
 ROLE_ORDER = list(ROLES)
 
@@ -45,7 +52,8 @@ MANAGERS = {"dept_officer", "sysadmin"}
 MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/me"): _ALL_200,
     ("GET", "/divisions"): _ALL_200,
-    ("GET", "/divisions/{division_id}"): _SEE | {r: (404, 404) for r in ("supervisor", "evaluator", "contractor")},
+    ("GET", "/divisions/{division_id}"): _SEE
+    | {r: (404, 404) for r in ("supervisor", "evaluator", "contractor")},
     ("GET", "/departments"): _ALL_200,
     ("GET", "/staff"): _ALL_200,
     ("GET", "/projects"): _ALL_200,
@@ -68,9 +76,12 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/gate-requests/{request_id}/decision"): _only(200, {"leader"}),
     ("POST", "/gate-requests/{request_id}/withdraw"): _only(200, MANAGERS),
     ("GET", "/projects/{project_id}/documents"): _SEE,
-    ("POST", "/projects/{project_id}/documents"): _only(201, MANAGERS | {"finance_officer", "supervisor",
-                                                                         "contractor"}),
-    ("GET", "/projects/{project_id}/history"): _only(200, MANAGERS | {"leader", "finance_officer", "auditor"}),
+    ("POST", "/projects/{project_id}/documents"): _only(
+        201, MANAGERS | {"finance_officer", "supervisor", "contractor"}
+    ),
+    ("GET", "/projects/{project_id}/history"): _only(
+        200, MANAGERS | {"leader", "finance_officer", "auditor"}
+    ),
 }
 
 
@@ -106,14 +117,23 @@ def _county(org, c: str) -> dict[str, Any]:
     gated = project_in(org, c)
     req = request_gate(org, gated, Stage.SUSPENDED, who=officer, reason="资金未到位")
     if c == "a":
-        for key, role in (("a_supervisor", MemberRole.SUPERVISOR), ("a_contractor", MemberRole.CONTRACTOR),
-                          ("a_evaluator", MemberRole.EVALUATOR)):
+        for key, role in (
+            ("a_supervisor", MemberRole.SUPERVISOR),
+            ("a_contractor", MemberRole.CONTRACTOR),
+            ("a_evaluator", MemberRole.EVALUATOR),
+        ):
             for p in (project, gated):
                 services.member_add(actor=org.user("a_housing"), project=p, user=org.user(key), role=role)
     upload(org, fresh(project), DocumentKind.PROPOSAL, who=officer)
     town = org.town_a if c == "a" else org.town_b
-    return {"project": project, "item": item, "request": req, "division": town,
-            "lead": org.depts[f"{c}.housing"], "person": org.user(officer)}
+    return {
+        "project": project,
+        "item": item,
+        "request": req,
+        "division": town,
+        "lead": org.depts[f"{c}.housing"],
+        "person": org.user(officer),
+    }
 
 
 @pytest.fixture
@@ -123,14 +143,22 @@ def world(org) -> World:
 
 def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
     url = "/api/v1" + path.format(
-        division_id=objs["division"].pk, project_id=objs["project"].pk, code=objs["project"].code,
-        item_id=objs["item"].pk, request_id=objs["request"].pk,
+        division_id=objs["division"].pk,
+        project_id=objs["project"].pk,
+        code=objs["project"].code,
+        item_id=objs["item"].pk,
+        request_id=objs["request"].pk,
     )
     body: dict[str, Any] | None = None
     if (method, path) == ("POST", "/projects"):
-        body = {"name": "矩阵项目", "domain": "housing", "division": objs["division"].pk,
-                "lead_department": objs["lead"].pk, "responsible_person": objs["person"].pk,
-                "estimate_amount": "1000000"}
+        body = {
+            "name": "矩阵项目",
+            "domain": "housing",
+            "division": objs["division"].pk,
+            "lead_department": objs["lead"].pk,
+            "responsible_person": objs["person"].pk,
+            "estimate_amount": "1000000",
+        }
     elif (method, path) == ("PATCH", "/projects/{project_id}"):
         body = {"name": "改名"}
     elif path.endswith("/targets"):
@@ -151,8 +179,9 @@ def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
         return client.post(url, {"kind": "fsr", "title": "可研", "file": upload_file})
     if method == "GET":
         return client.get(url)
-    return client.generic(method, url, data=__import__("json").dumps(body or {}),
-                          content_type="application/json")
+    return client.generic(
+        method, url, data=__import__("json").dumps(body or {}), content_type="application/json"
+    )
 
 
 @pytest.mark.parametrize(("method", "path"), sorted(MATRIX))
@@ -173,7 +202,9 @@ def test_permission_matrix(world, method, path):
                 statuses.append(response.status_code)
                 if response.status_code >= 400:
                     body = response.json()
-                    assert set(body) == {"error"} and {"code", "message", "fields"} <= set(body["error"]), body
+                    assert set(body) == {"error"} and {"code", "message", "fields"} <= set(body["error"]), (
+                        body
+                    )
             finally:
                 transaction.savepoint_rollback(sid)
         actual[role] = statuses[0] if len(statuses) == 1 else tuple(statuses)

@@ -20,7 +20,9 @@ def _step(p: int, d: int) -> int:
 # Adjacent pairs (a, b) that MOD 11,10 tells apart from (b, a) whatever came before them: the
 # algorithm guarantees detection of these transpositions and of no others.
 GUARANTEED_PAIRS = frozenset(
-    (a, b) for a in range(10) for b in range(10)
+    (a, b)
+    for a in range(10)
+    for b in range(10)
     if a != b and all(_step(_step(p, a), b) != _step(_step(p, b), a) for p in range(1, 11))
 )
 
@@ -56,7 +58,7 @@ def test_every_single_digit_change_is_detected(body, pos, digit):
     good = body + code.check_digit(body)
     if good[pos] == digit:
         digit = str((int(digit) + 1) % 10)
-    bad = good[:pos] + digit + good[pos + 1:]
+    bad = good[:pos] + digit + good[pos + 1 :]
     assert _check_ok(good)
     assert not _check_ok(bad)
 
@@ -65,7 +67,7 @@ def test_every_single_digit_change_is_detected(body, pos, digit):
 def test_adjacent_transposition_is_detected_where_the_algorithm_guarantees_it(body, pos):
     good = body + code.check_digit(body)
     a, b = int(good[pos]), int(good[pos + 1])
-    swapped = good[:pos] + good[pos + 1] + good[pos] + good[pos + 2:]
+    swapped = good[:pos] + good[pos + 1] + good[pos] + good[pos + 2 :]
     if (a, b) in GUARANTEED_PAIRS:
         assert not _check_ok(swapped)
 

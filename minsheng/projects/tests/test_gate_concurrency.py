@@ -40,14 +40,16 @@ def _race(calls):
 
 
 def _decide(user, request_pk):
-    return lambda: services.gate_decide(actor=user, request=GateRequest.objects.get(pk=request_pk), approve=True,
-                                        comment="同意")
+    return lambda: services.gate_decide(
+        actor=user, request=GateRequest.objects.get(pk=request_pk), approve=True, comment="同意"
+    )
 
 
 def test_two_approvers_of_the_same_slot_at_once_make_exactly_one_transition(concurrent_db):
     org = build_org()
-    second_drc = UserFactory(username="a_drc2", role=Role.DEPT_OFFICER, division=org.county_a,
-                             department=org.depts["a.drc"])
+    second_drc = UserFactory(
+        username="a_drc2", role=Role.DEPT_OFFICER, division=org.county_a, department=org.depts["a.drc"]
+    )
     project = advance(org, project_in(org, "a"), Stage.PROPOSAL)
     upload(org, project, DocumentKind.PROPOSAL)
     req = request_gate(org, project, Stage.FEASIBILITY)
@@ -63,8 +65,12 @@ def test_two_approvers_of_the_same_slot_at_once_make_exactly_one_transition(conc
     assert GateApproval.objects.filter(request_id=req.pk).count() == 1
     assert GateRequest.objects.get(pk=req.pk).status == GateStatus.APPROVED
     assert fresh(project).stage == Stage.FEASIBILITY
-    assert AuditEvent.objects.filter(action="project.transition", project_code=project.code,
-                                     after__stage=Stage.FEASIBILITY).count() == 1
+    assert (
+        AuditEvent.objects.filter(
+            action="project.transition", project_code=project.code, after__stage=Stage.FEASIBILITY
+        ).count()
+        == 1
+    )
 
 
 def test_two_approvers_of_different_slots_at_once_still_move_the_project_once(concurrent_db):
@@ -87,7 +93,9 @@ def test_two_requests_for_the_same_project_at_once_leave_one_pending(concurrent_
     upload(org, project, DocumentKind.PROPOSAL)
 
     def ask(who, to_stage, **kw):
-        return lambda: services.gate_request(actor=org.user(who), project=fresh(project), to_stage=to_stage, **kw)
+        return lambda: services.gate_request(
+            actor=org.user(who), project=fresh(project), to_stage=to_stage, **kw
+        )
 
     outcomes = _race([ask("a_housing", Stage.FEASIBILITY), ask("a_leader", Stage.SUSPENDED, reason="暂缓")])
     assert sum(isinstance(o, GateRequest) for o in outcomes) == 1, outcomes

@@ -10,18 +10,29 @@ from minsheng.projects import lifecycle
 from minsheng.projects.lifecycle import DocumentKind as D
 from minsheng.projects.lifecycle import PathKind, Slot, Stage
 
-RULE = lifecycle.SimplifiedPathRule(all_documents_from=Decimal("50000000"),
-                                    fsr_replaces_proposal_from=Decimal("15000000"))
+RULE = lifecycle.SimplifiedPathRule(
+    all_documents_from=Decimal("50000000"), fsr_replaces_proposal_from=Decimal("15000000")
+)
 TIERS = [{"below": "50000000", "level": 3}, {"below": "500000000", "level": 2}, {"below": None, "level": 1}]
 ENTRY_FIELDS = {"estimate_amount", "lead_department", "responsible_person", "division"}
 
 
 def facts(**kw) -> lifecycle.Facts:
     amount = kw.pop("amount", Decimal("3000000"))
-    base = dict(stage=Stage.RESERVE, previous_stage=None, amount=amount, estimate_amount=amount,
-                design_estimate_amount=None, is_major=False, is_emergency=False,
-                filled_fields=set(ENTRY_FIELDS | {"design_estimate_amount"}), documents=set(), target_count=1,
-                wbs_total=1, wbs_incomplete=0)
+    base = dict(
+        stage=Stage.RESERVE,
+        previous_stage=None,
+        amount=amount,
+        estimate_amount=amount,
+        design_estimate_amount=None,
+        is_major=False,
+        is_emergency=False,
+        filled_fields=set(ENTRY_FIELDS | {"design_estimate_amount"}),
+        documents=set(),
+        target_count=1,
+        wbs_total=1,
+        wbs_incomplete=0,
+    )
     base.update(kw)
     return lifecycle.Facts(**base)
 
@@ -67,8 +78,11 @@ def test_entering_the_pipeline_needs_the_core_fields_and_a_performance_target():
     g = gate(Stage.RESERVE, Stage.PROPOSAL)
     missing = lifecycle.missing_evidence(g, facts(filled_fields=set(), target_count=0), RULE)
     assert missing == [
-        "缺少必填信息：估算总投资。", "缺少必填信息：牵头部门。", "缺少必填信息：项目责任人。",
-        "缺少必填信息：所在区划。", "未设定绩效目标（至少一项指标）。",
+        "缺少必填信息：估算总投资。",
+        "缺少必填信息：牵头部门。",
+        "缺少必填信息：项目责任人。",
+        "缺少必填信息：所在区划。",
+        "未设定绩效目标（至少一项指标）。",
     ]
     assert lifecycle.missing_evidence(g, facts(), RULE) == []
 
@@ -94,8 +108,9 @@ def test_simplified_paths_open_by_amount_threshold(amount, fsr_replaces, design_
 
 
 def test_simplified_path_thresholds_are_data_not_constants():
-    ningbo = lifecycle.SimplifiedPathRule(all_documents_from=Decimal("30000000"),
-                                          fsr_replaces_proposal_from=Decimal("10000000"))
+    ningbo = lifecycle.SimplifiedPathRule(
+        all_documents_from=Decimal("30000000"), fsr_replaces_proposal_from=Decimal("10000000")
+    )
     g = gate(Stage.RESERVE, Stage.DESIGN, PathKind.DESIGN_ONLY)
     f = facts(amount=Decimal("12000000"))
     assert lifecycle.path_allowed(g, f, RULE) is None
@@ -111,7 +126,9 @@ def test_refusal_of_a_simplified_path_says_why():
 def test_emergency_path_needs_an_emergency_project_and_its_basis():
     g = gate(Stage.RESERVE, Stage.DESIGN, PathKind.EMERGENCY)
     assert lifecycle.missing_evidence(g, facts(), RULE) == [
-        "只有应急项目可以走应急简化程序。", "缺少文件：应急项目依据。"]
+        "只有应急项目可以走应急简化程序。",
+        "缺少文件：应急项目依据。",
+    ]
     assert lifecycle.missing_evidence(g, facts(is_emergency=True, documents={D.EMERGENCY_BASIS}), RULE) == []
 
 
@@ -119,7 +136,10 @@ def test_major_projects_need_opinion_survey_expert_review_and_risk_assessment():
     g = gate(Stage.FEASIBILITY, Stage.DESIGN)
     f = facts(stage=Stage.FEASIBILITY, is_major=True, documents={D.FSR})
     assert lifecycle.missing_evidence(g, f, RULE) == [
-        "缺少文件：民意调查报告。", "缺少文件：专家论证意见。", "缺少文件：社会稳定风险评估。"]
+        "缺少文件：民意调查报告。",
+        "缺少文件：专家论证意见。",
+        "缺少文件：社会稳定风险评估。",
+    ]
     f.documents |= {D.OPINION_SURVEY, D.EXPERT_REVIEW, D.RISK_ASSESSMENT}
     assert lifecycle.missing_evidence(g, f, RULE) == []
     # An ordinary project does not need them.
@@ -136,8 +156,12 @@ def test_major_projects_need_opinion_survey_expert_review_and_risk_assessment():
 )
 def test_design_estimate_more_than_ten_percent_above_fsr_needs_the_excess_report(design, needs_report):
     g = gate(Stage.DESIGN, Stage.PROCUREMENT)
-    f = facts(stage=Stage.DESIGN, estimate_amount=Decimal("10000000"), design_estimate_amount=design,
-              documents={D.DESIGN})
+    f = facts(
+        stage=Stage.DESIGN,
+        estimate_amount=Decimal("10000000"),
+        design_estimate_amount=design,
+        documents={D.DESIGN},
+    )
     missing = lifecycle.missing_evidence(g, f, RULE)
     assert any("概算超估算情况报告" in m for m in missing) is needs_report
     f.documents.add(D.ESTIMATE_EXCESS)
@@ -153,9 +177,12 @@ def test_design_gate_needs_the_design_estimate():
 def test_acceptance_needs_every_sub_item_complete():
     g = gate(Stage.CONSTRUCTION, Stage.ACCEPTANCE)
     docs = {D.COMPLETION}
-    assert lifecycle.missing_evidence(g, facts(wbs_total=0, documents=docs), RULE) == ["责任清单为空，无法确认完工。"]
+    assert lifecycle.missing_evidence(g, facts(wbs_total=0, documents=docs), RULE) == [
+        "责任清单为空，无法确认完工。"
+    ]
     assert lifecycle.missing_evidence(g, facts(wbs_total=3, wbs_incomplete=2, documents=docs), RULE) == [
-        "还有 2 个子项未完成。"]
+        "还有 2 个子项未完成。"
+    ]
     assert lifecycle.missing_evidence(g, facts(wbs_total=3, wbs_incomplete=0, documents=docs), RULE) == []
 
 
@@ -170,8 +197,10 @@ def test_suspend_and_cancel_are_open_from_every_live_stage_and_need_a_reason(sta
 
 def test_resume_returns_only_to_the_stage_it_was_suspended_from():
     options = lifecycle.gates_from(Stage.SUSPENDED, Stage.DESIGN)
-    assert {(g.to_stage, g.path) for g in options} == {(Stage.DESIGN, PathKind.RESUME),
-                                                       (Stage.CANCELLED, PathKind.CANCEL)}
+    assert {(g.to_stage, g.path) for g in options} == {
+        (Stage.DESIGN, PathKind.RESUME),
+        (Stage.CANCELLED, PathKind.CANCEL),
+    }
     assert lifecycle.find_gate(Stage.SUSPENDED, Stage.CONSTRUCTION, None, Stage.DESIGN) is None
 
 
@@ -188,8 +217,13 @@ def test_no_stage_can_be_skipped_on_the_full_path():
 @pytest.mark.parametrize(
     ("amount", "level"),
     [
-        (None, 3), (Decimal("0"), 3), (Decimal("49999999.99"), 3), (Decimal("50000000"), 2),
-        (Decimal("499999999.99"), 2), (Decimal("500000000"), 1), (Decimal("999999999999.99"), 1),
+        (None, 3),
+        (Decimal("0"), 3),
+        (Decimal("49999999.99"), 3),
+        (Decimal("50000000"), 2),
+        (Decimal("499999999.99"), 2),
+        (Decimal("500000000"), 1),
+        (Decimal("999999999999.99"), 1),
     ],
 )
 def test_approval_level_by_amount_tier(amount, level):

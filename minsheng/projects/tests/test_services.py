@@ -39,16 +39,27 @@ from minsheng.testing.factories import UserFactory, project_in
 
 
 def _data(org, **kw):
-    base = {"name": "老旧小区改造", "domain": "housing", "division": org.town_a.pk,
-            "lead_department": org.depts["a.housing"].pk, "responsible_person": org.user("a_housing").pk,
-            "estimate_amount": "3000000"}
+    base = {
+        "name": "老旧小区改造",
+        "domain": "housing",
+        "division": org.town_a.pk,
+        "lead_department": org.depts["a.housing"].pk,
+        "responsible_person": org.user("a_housing").pk,
+        "estimate_amount": "3000000",
+    }
     base.update(kw)
     return base
 
 
 def _counts():
-    return (Project.objects.count(), AuditEvent.objects.count(), Document.objects.count(),
-            GateRequest.objects.count(), StageTransition.objects.count(), WbsItem.objects.count())
+    return (
+        Project.objects.count(),
+        AuditEvent.objects.count(),
+        Document.objects.count(),
+        GateRequest.objects.count(),
+        StageTransition.objects.count(),
+        WbsItem.objects.count(),
+    )
 
 
 def _field_messages(exc, name):
@@ -83,15 +94,26 @@ def test_registration_keeps_a_valid_given_code(org):
     [
         ({"code": "2024-990102-03-01-000000077-0"}, "code", None),  # wrong check digit
         ({"code": "12345"}, "code", "项目代码应为 24 位数字（可含连字符）。"),
-        ({"code": project_code.build(year=2024, region="990121", department_kind="housing", serial=1).value},
-         "code", "项目代码的地区段与所在区划不符。"),
+        (
+            {
+                "code": project_code.build(
+                    year=2024, region="990121", department_kind="housing", serial=1
+                ).value
+            },
+            "code",
+            "项目代码的地区段与所在区划不符。",
+        ),
         ({"division": 999999}, "division", "区划不存在。"),
         ({"division": "abc"}, "division", "区划不存在。"),
         ({"lead_department": 999999}, "lead_department", "部门不存在。"),
         ({"estimate_amount": "-5"}, "estimate_amount", "金额必须大于零。"),
         ({"domain": "casino"}, "domain", "领域无效。"),
         ({"name": "  "}, "name", "此项为必填项。"),
-        ({"planned_start": "2026-05-01", "planned_end": "2026-04-01"}, "planned_end", "计划完工不能早于计划开工。"),
+        (
+            {"planned_start": "2026-05-01", "planned_end": "2026-04-01"},
+            "planned_end",
+            "计划完工不能早于计划开工。",
+        ),
         ({"latitude": "91"}, "latitude", "坐标无效。"),
     ],
 )
@@ -117,8 +139,12 @@ def test_registration_refuses_a_duplicate_code(org):
 
 
 def test_registration_outside_ones_own_division_is_refused(org):
-    data = _data(org, division=org.town_b.pk, lead_department=org.depts["b.housing"].pk,
-                 responsible_person=org.user("b_housing").pk)
+    data = _data(
+        org,
+        division=org.town_b.pk,
+        lead_department=org.depts["b.housing"].pk,
+        responsible_person=org.user("b_housing").pk,
+    )
     with pytest.raises(ValidationFailed) as exc:
         services.project_create(actor=org.user("a_housing"), data=data)
     assert "只能在本级及下级区划登记项目。" in _field_messages(exc, "division")
@@ -126,7 +152,9 @@ def test_registration_outside_ones_own_division_is_refused(org):
 
 def test_lead_department_from_another_county_is_refused(org):
     with pytest.raises(ValidationFailed) as exc:
-        services.project_create(actor=org.user("a_drc"), data=_data(org, lead_department=org.depts["b.housing"].pk))
+        services.project_create(
+            actor=org.user("a_drc"), data=_data(org, lead_department=org.depts["b.housing"].pk)
+        )
     assert _field_messages(exc, "lead_department") == ["牵头部门须为项目所在区划或其上级的部门。"]
 
 
@@ -134,8 +162,9 @@ def test_responsible_person_from_another_county_is_refused(org):
     # Naming a county-b officer would let them see a county-a project.
     before = _counts()
     with pytest.raises(ValidationFailed) as exc:
-        services.project_create(actor=org.user("a_housing"),
-                                data=_data(org, responsible_person=org.user("b_housing").pk))
+        services.project_create(
+            actor=org.user("a_housing"), data=_data(org, responsible_person=org.user("b_housing").pk)
+        )
     assert _field_messages(exc, "responsible_person") == ["项目责任人须为项目所在区划上下级的工作人员。"]
     assert _counts() == before
 
@@ -147,8 +176,9 @@ def test_partner_department_from_another_county_is_refused(org):
 
 
 def test_partner_departments_on_the_line_are_kept(org):
-    project = services.project_create(actor=org.user("a_housing"), data=_data(org),
-                                      partners=[org.depts["a.civil"], org.depts["city.civil"]])
+    project = services.project_create(
+        actor=org.user("a_housing"), data=_data(org), partners=[org.depts["a.civil"], org.depts["city.civil"]]
+    )
     assert set(project.partner_departments.all()) == {org.depts["a.civil"], org.depts["city.civil"]}
     assert selectors.projects_visible(org.user("a_civil")).filter(pk=project.pk).exists()
 
@@ -181,8 +211,11 @@ def test_project_must_sit_at_city_level_or_below(org):
 
 def test_edit_records_before_and_after_values(org):
     project = project_in(org, "a")
-    services.project_update(actor=org.user("a_housing"), project=project,
-                            data={"name": "新名称", "estimate_amount": "4000000", "version": project.version})
+    services.project_update(
+        actor=org.user("a_housing"),
+        project=project,
+        data={"name": "新名称", "estimate_amount": "4000000", "version": project.version},
+    )
     project.refresh_from_db()
     assert project.name == "新名称" and project.version == 2
     ev = AuditEvent.objects.get(action="project.update", object_id=str(project.pk))
@@ -197,14 +230,19 @@ def test_stale_version_is_a_conflict_and_nothing_changes(org):
     services.project_update(actor=org.user("a_housing"), project=project, data={"name": "第一次"})
     before = _counts()
     with pytest.raises(Conflict):
-        services.project_update(actor=org.user("a_drc"), project=project, data={"name": "第二次", "version": 1})
+        services.project_update(
+            actor=org.user("a_drc"), project=project, data={"name": "第二次", "version": 1}
+        )
     assert fresh(project).name == "第一次" and _counts() == before
 
 
 def test_null_version_and_null_flags_mean_not_sent(org):
     project = project_in(org, "a", is_high_impact=True)
-    services.project_update(actor=org.user("a_housing"), project=project,
-                            data={"version": None, "is_high_impact": None, "name": "改名"})
+    services.project_update(
+        actor=org.user("a_housing"),
+        project=project,
+        data={"version": None, "is_high_impact": None, "name": "改名"},
+    )
     project.refresh_from_db()
     assert project.name == "改名" and project.is_high_impact is True
 
@@ -212,30 +250,43 @@ def test_null_version_and_null_flags_mean_not_sent(org):
 def test_unknown_or_protected_fields_cannot_be_edited(org):
     project = project_in(org, "a")
     with pytest.raises(ValidationFailed) as exc:
-        services.project_update(actor=org.user("a_housing"), project=project, data={"stage": "operation",
-                                                                                       "code": "x"})
+        services.project_update(
+            actor=org.user("a_housing"), project=project, data={"stage": "operation", "code": "x"}
+        )
     assert set(exc.value.fields) == {"code", "stage"}
 
 
 def test_design_estimate_is_locked_once_approved(org):
     project = advance(org, project_in(org, "a"), Stage.PROCUREMENT)
     with pytest.raises(ValidationFailed) as exc:
-        services.project_update(actor=org.user("a_housing"), project=project,
-                                data={"design_estimate_amount": "9000000"})
+        services.project_update(
+            actor=org.user("a_housing"), project=project, data={"design_estimate_amount": "9000000"}
+        )
     assert "概算调整程序" in _field_messages(exc, "design_estimate_amount")[0]
 
 
 def test_responsible_person_from_another_county_cannot_be_set_by_edit(org):
     project = project_in(org, "a")
     with pytest.raises(ValidationFailed):
-        services.project_update(actor=org.user("a_housing"), project=project,
-                                data={"responsible_person": org.user("b_housing").pk})
+        services.project_update(
+            actor=org.user("a_housing"),
+            project=project,
+            data={"responsible_person": org.user("b_housing").pk},
+        )
     assert fresh(project).responsible_person_id == org.user("a_housing").pk
 
 
-@pytest.mark.parametrize(("who", "error"), [("b_housing", NotFound), ("b_drc", NotFound), ("a_civil", NotFound),
-                                            ("a_finance", PermissionDenied), ("a_leader", PermissionDenied),
-                                            ("a_auditor", PermissionDenied)])
+@pytest.mark.parametrize(
+    ("who", "error"),
+    [
+        ("b_housing", NotFound),
+        ("b_drc", NotFound),
+        ("a_civil", NotFound),
+        ("a_finance", PermissionDenied),
+        ("a_leader", PermissionDenied),
+        ("a_auditor", PermissionDenied),
+    ],
+)
 def test_edit_by_someone_who_cannot_manage_is_refused(org, who, error):
     project = project_in(org, "a")
     with pytest.raises(error):
@@ -256,7 +307,9 @@ def test_a_small_project_passes_every_gate_from_reserve_to_post_evaluation(org):
     assert project.actual_start == timezone.localdate() and project.actual_end == timezone.localdate()
     moves = AuditEvent.objects.filter(action="project.transition", project_code=project.code)
     assert moves.count() == len(SMALL_PROJECT_PATH)
-    slots = set(GateApproval.objects.filter(request__project=project).values_list("slot", "approver__username"))
+    slots = set(
+        GateApproval.objects.filter(request__project=project).values_list("slot", "approver__username")
+    )
     assert (Slot.FINANCE, "a_finance") in slots and (Slot.LEAD_DEPARTMENT, "a_housing") in slots
     assert services.gate_options(project) == []
 
@@ -349,22 +402,37 @@ def test_city_drc_cannot_approve_a_county_tier_project(org):
 
 def test_approval_tiers_are_per_jurisdiction_data(org):
     JurisdictionSetting.objects.create(
-        key="lifecycle.approval_tiers", division=org.county_a, source="测试", valid_from=dt.date(2020, 1, 1),
-        value=[{"below": "1000000", "level": 3}, {"below": None, "level": 2}])
+        key="lifecycle.approval_tiers",
+        division=org.county_a,
+        source="测试",
+        valid_from=dt.date(2020, 1, 1),
+        value=[{"below": "1000000", "level": 3}, {"below": None, "level": 2}],
+    )
     project = advance(org, project_in(org, "a"), Stage.PROPOSAL)
     upload(org, project, DocumentKind.PROPOSAL)
     req = request_gate(org, project, Stage.FEASIBILITY)
     assert req.required_level == 2  # 300万 ≥ 100万: city level here
 
 
-@pytest.mark.parametrize(("who", "error"), [
-    ("a_civil", NotFound), ("a_finance", PermissionDenied), ("a_leader", PermissionDenied),
-    ("a_auditor", PermissionDenied), ("a_drc", PermissionDenied), ("city_housing", PermissionDenied),
-])
+@pytest.mark.parametrize(
+    ("who", "error"),
+    [
+        ("a_civil", NotFound),
+        ("a_finance", PermissionDenied),
+        ("a_leader", PermissionDenied),
+        ("a_auditor", PermissionDenied),
+        ("a_drc", PermissionDenied),
+        ("city_housing", PermissionDenied),
+    ],
+)
 def test_only_the_lead_department_fills_the_lead_department_slot(org, who, error):
     # A housing officer of the city is the right kind of department but not the project's own.
-    org.users["city_housing"] = UserFactory(username="city_housing", role=Role.DEPT_OFFICER, division=org.city,
-                                            department=org.depts["city.housing"])
+    org.users["city_housing"] = UserFactory(
+        username="city_housing",
+        role=Role.DEPT_OFFICER,
+        division=org.city,
+        department=org.depts["city.housing"],
+    )
     project = advance(org, project_in(org, "a"), Stage.PROCUREMENT)
     upload(org, project, DocumentKind.CONTRACT)
     req = request_gate(org, project, Stage.CONSTRUCTION)
@@ -415,8 +483,12 @@ def test_larger_project_is_refused_the_design_only_path(org):
 
 def test_simplified_path_thresholds_come_from_the_jurisdiction(org):
     JurisdictionSetting.objects.create(
-        key="lifecycle.simplified_path", division=org.city, source="测试", valid_from=dt.date(2020, 1, 1),
-        value={"all_documents_from": "10000000", "fsr_replaces_proposal_from": "1000000"})
+        key="lifecycle.simplified_path",
+        division=org.city,
+        source="测试",
+        valid_from=dt.date(2020, 1, 1),
+        value={"all_documents_from": "10000000", "fsr_replaces_proposal_from": "1000000"},
+    )
     project = project_in(org, "a", estimate_amount=Decimal("3000000"))
     with pytest.raises(TransitionRefused):
         request_gate(org, project, Stage.DESIGN, path=PathKind.DESIGN_ONLY)
@@ -430,7 +502,11 @@ def test_high_impact_project_needs_survey_expert_review_and_risk_assessment(org)
     upload(org, project, DocumentKind.FSR)
     with pytest.raises(TransitionRefused) as exc:
         request_gate(org, project, Stage.DESIGN)
-    assert exc.value.reasons == ["缺少文件：民意调查报告。", "缺少文件：专家论证意见。", "缺少文件：社会稳定风险评估。"]
+    assert exc.value.reasons == [
+        "缺少文件：民意调查报告。",
+        "缺少文件：专家论证意见。",
+        "缺少文件：社会稳定风险评估。",
+    ]
     for kind in (DocumentKind.OPINION_SURVEY, DocumentKind.EXPERT_REVIEW, DocumentKind.RISK_ASSESSMENT):
         upload(org, project, kind)
     assert approve(org, request_gate(org, project, Stage.DESIGN), "a_drc").status == GateStatus.APPROVED
@@ -438,8 +514,9 @@ def test_high_impact_project_needs_survey_expert_review_and_risk_assessment(org)
 
 def test_design_estimate_over_110_percent_needs_the_excess_report(org):
     project = advance(org, project_in(org, "a"), Stage.DESIGN)
-    services.project_update(actor=org.user("a_housing"), project=project,
-                            data={"design_estimate_amount": "3300000.01"})
+    services.project_update(
+        actor=org.user("a_housing"), project=project, data={"design_estimate_amount": "3300000.01"}
+    )
     upload(org, project, DocumentKind.DESIGN)
     with pytest.raises(TransitionRefused) as exc:
         request_gate(org, project, Stage.PROCUREMENT)
@@ -450,8 +527,11 @@ def test_design_estimate_over_110_percent_needs_the_excess_report(org):
 
 def test_acceptance_is_refused_while_sub_items_are_incomplete(org):
     project = advance(org, project_in(org, "a"), Stage.CONSTRUCTION)
-    services.wbs_item_create(actor=org.user("a_housing"), project=project, data={
-        "code": "9", "name": "绿化", "responsible": org.user("a_housing").pk, "due_date": "2099-01-01"})
+    services.wbs_item_create(
+        actor=org.user("a_housing"),
+        project=project,
+        data={"code": "9", "name": "绿化", "responsible": org.user("a_housing").pk, "due_date": "2099-01-01"},
+    )
     upload(org, project, DocumentKind.COMPLETION)
     with pytest.raises(TransitionRefused) as exc:
         request_gate(org, project, Stage.ACCEPTANCE)
@@ -504,10 +584,14 @@ def test_requester_can_withdraw_and_others_cannot(org):
 
 def test_approval_is_refused_when_evidence_no_longer_holds(org):
     project = advance(org, project_in(org, "a"), Stage.DESIGN)
-    services.project_update(actor=org.user("a_housing"), project=project, data={"design_estimate_amount": "3000000"})
+    services.project_update(
+        actor=org.user("a_housing"), project=project, data={"design_estimate_amount": "3000000"}
+    )
     upload(org, project, DocumentKind.DESIGN)
     req = request_gate(org, project, Stage.PROCUREMENT)
-    services.project_update(actor=org.user("a_housing"), project=project, data={"design_estimate_amount": "9000000"})
+    services.project_update(
+        actor=org.user("a_housing"), project=project, data={"design_estimate_amount": "9000000"}
+    )
     with pytest.raises(TransitionRefused):
         approve(org, req, "a_drc")
     assert fresh(project).stage == Stage.DESIGN
@@ -519,7 +603,13 @@ def test_approval_is_refused_when_evidence_no_longer_holds(org):
 
 
 def _item(org, project, code="1", who="a_housing", **kw):
-    data = {"code": code, "name": f"子项{code}", "responsible": org.user(who).pk, "due_date": "2099-01-01", **kw}
+    data = {
+        "code": code,
+        "name": f"子项{code}",
+        "responsible": org.user(who).pk,
+        "due_date": "2099-01-01",
+        **kw,
+    }
     return services.wbs_item_create(actor=org.user("a_housing"), project=project, data=data)
 
 
@@ -586,7 +676,13 @@ def test_wbs_parent_cycles_are_refused(org):
 def test_wbs_bad_input_is_refused(org, data, field):
     project = project_in(org, "a")
     before = _counts()
-    full = {"code": "1", "name": "n", "responsible": org.user("a_housing").pk, "due_date": "2099-01-01", **data}
+    full = {
+        "code": "1",
+        "name": "n",
+        "responsible": org.user("a_housing").pk,
+        "due_date": "2099-01-01",
+        **data,
+    }
     with pytest.raises(ValidationFailed) as exc:
         services.wbs_item_create(actor=org.user("a_housing"), project=project, data=full)
     assert field in exc.value.fields
@@ -610,25 +706,41 @@ def test_wbs_responsible_and_department_must_be_on_the_projects_line(org):
         _item(org, project, "2", department=org.depts["b.housing"].pk)
     assert "department" in exc.value.fields
     # An assigned contractor may be named.
-    services.member_add(actor=org.user("a_housing"), project=project, user=org.user("a_contractor"),
-                        role=MemberRole.CONTRACTOR)
+    services.member_add(
+        actor=org.user("a_housing"),
+        project=project,
+        user=org.user("a_contractor"),
+        role=MemberRole.CONTRACTOR,
+    )
     assert _item(org, project, "3", who="a_contractor").responsible == org.user("a_contractor")
 
 
 def test_who_may_report_progress(org):
     project = project_in(org, "a")
-    services.member_add(actor=org.user("a_housing"), project=project, user=org.user("a_contractor"),
-                        role=MemberRole.CONTRACTOR)
-    services.member_add(actor=org.user("a_housing"), project=project, user=org.user("a_supervisor"),
-                        role=MemberRole.SUPERVISOR)
+    services.member_add(
+        actor=org.user("a_housing"),
+        project=project,
+        user=org.user("a_contractor"),
+        role=MemberRole.CONTRACTOR,
+    )
+    services.member_add(
+        actor=org.user("a_housing"),
+        project=project,
+        user=org.user("a_supervisor"),
+        role=MemberRole.SUPERVISOR,
+    )
     own = _item(org, project, "1", who="a_contractor")
     other = _item(org, project, "2")
     services.wbs_progress(actor=org.user("a_contractor"), item=own, progress=40)  # the responsible person
     with pytest.raises(PermissionDenied):
         services.wbs_progress(actor=org.user("a_contractor"), item=other, progress=40)
     services.wbs_progress(actor=org.user("a_supervisor"), item=other, progress=30)  # the site supervisor
-    for who, error in (("a_auditor", PermissionDenied), ("a_finance", PermissionDenied),
-                       ("a_evaluator", NotFound), ("b_housing", NotFound)):
+    for who, error in (
+        ("a_auditor", PermissionDenied),
+        ("a_finance", PermissionDenied),
+        ("a_evaluator", NotFound),
+        ("b_housing", NotFound),
+    ):
         with pytest.raises(error):
             services.wbs_progress(actor=org.user(who), item=other, progress=99)
     assert WbsItem.objects.get(pk=other.pk).progress == Decimal("30.0")
@@ -646,8 +758,16 @@ def test_progress_out_of_range_is_refused(org, value):
 def test_wbs_management_needs_the_capability_and_the_project(org, who):
     project = project_in(org, "a")
     with pytest.raises((PermissionDenied, NotFound)):
-        services.wbs_item_create(actor=org.user(who), project=project, data={
-            "code": "1", "name": "x", "responsible": org.user("a_housing").pk, "due_date": "2099-01-01"})
+        services.wbs_item_create(
+            actor=org.user(who),
+            project=project,
+            data={
+                "code": "1",
+                "name": "x",
+                "responsible": org.user("a_housing").pk,
+                "due_date": "2099-01-01",
+            },
+        )
 
 
 def test_overdue_items_are_marked_and_listed_per_person_and_department(org):
@@ -659,8 +779,11 @@ def test_overdue_items_are_marked_and_listed_per_person_and_department(org):
     done = _item(org, pa, "3", due_date=yesterday)
     services.wbs_progress(actor=org.user("a_housing"), item=done, progress=100)
     _item(org, pa, "4")  # not due yet
-    services.wbs_item_create(actor=org.user("b_housing"), project=pb, data={
-        "code": "1", "name": "b", "responsible": org.user("b_housing").pk, "due_date": yesterday})
+    services.wbs_item_create(
+        actor=org.user("b_housing"),
+        project=pb,
+        data={"code": "1", "name": "b", "responsible": org.user("b_housing").pk, "due_date": yesterday},
+    )
     assert WbsItem.objects.get(pk=late1.pk).is_overdue
     assert not WbsItem.objects.get(pk=done.pk).is_overdue
 
@@ -686,8 +809,14 @@ def _media_files(settings):
 
 def test_document_is_stored_under_its_digest_with_size_and_type(org, settings):
     project = project_in(org, "a")
-    doc = services.document_upload(actor=org.user("a_housing"), project=project, kind=DocumentKind.FSR,
-                                   title=" 可研报告 ", fileobj=pdf(), filename="可研.PDF")
+    doc = services.document_upload(
+        actor=org.user("a_housing"),
+        project=project,
+        kind=DocumentKind.FSR,
+        title=" 可研报告 ",
+        fileobj=pdf(),
+        filename="可研.PDF",
+    )
     import hashlib
 
     digest = hashlib.sha256(PDF_BYTES).hexdigest()
@@ -711,8 +840,14 @@ def test_bad_upload_writes_nothing(org, settings, content, name, field):
     project = project_in(org, "a")
     before = _counts()
     with pytest.raises(ValidationFailed) as exc:
-        services.document_upload(actor=org.user("a_housing"), project=project, kind=DocumentKind.FSR, title="t",
-                                 fileobj=pdf(content), filename=name)
+        services.document_upload(
+            actor=org.user("a_housing"),
+            project=project,
+            kind=DocumentKind.FSR,
+            title="t",
+            fileobj=pdf(content),
+            filename=name,
+        )
     assert field in exc.value.fields
     assert _counts() == before and _media_files(settings) == []
 
@@ -722,8 +857,14 @@ def test_oversized_upload_writes_nothing(org, settings):
     project = project_in(org, "a")
     before = _counts()
     with pytest.raises(ValidationFailed) as exc:
-        services.document_upload(actor=org.user("a_housing"), project=project, kind=DocumentKind.FSR, title="t",
-                                 fileobj=pdf(b"%PDF-" + b"0" * (1024 * 1024)), filename="big.pdf")
+        services.document_upload(
+            actor=org.user("a_housing"),
+            project=project,
+            kind=DocumentKind.FSR,
+            title="t",
+            fileobj=pdf(b"%PDF-" + b"0" * (1024 * 1024)),
+            filename="big.pdf",
+        )
     assert str(exc.value.fields["file"][0]) == "文件过大，上限为 1 MB。"
     assert _counts() == before and _media_files(settings) == []
 
@@ -731,16 +872,35 @@ def test_oversized_upload_writes_nothing(org, settings):
 def test_unknown_kind_and_empty_title_are_field_errors(org):
     project = project_in(org, "a")
     with pytest.raises(ValidationFailed) as exc:
-        services.document_upload(actor=org.user("a_housing"), project=project, kind="selfie", title=" ",
-                                 fileobj=pdf(), filename="a.pdf")
+        services.document_upload(
+            actor=org.user("a_housing"),
+            project=project,
+            kind="selfie",
+            title=" ",
+            fileobj=pdf(),
+            filename="a.pdf",
+        )
     assert set(exc.value.fields) == {"kind", "title"}
 
 
-@pytest.mark.parametrize(("who", "error"), [("a_auditor", PermissionDenied), ("a_evaluator", NotFound),
-                                            ("b_housing", NotFound), ("a_leader", PermissionDenied)])
+@pytest.mark.parametrize(
+    ("who", "error"),
+    [
+        ("a_auditor", PermissionDenied),
+        ("a_evaluator", NotFound),
+        ("b_housing", NotFound),
+        ("a_leader", PermissionDenied),
+    ],
+)
 def test_upload_needs_capability_and_a_role_on_the_project(org, who, error):
     project = project_in(org, "a")
     with pytest.raises(error):
-        services.document_upload(actor=org.user(who), project=project, kind=DocumentKind.FSR, title="t",
-                                 fileobj=pdf(), filename="a.pdf")
+        services.document_upload(
+            actor=org.user(who),
+            project=project,
+            kind=DocumentKind.FSR,
+            title="t",
+            fileobj=pdf(),
+            filename="a.pdf",
+        )
     assert not Document.objects.exists()
