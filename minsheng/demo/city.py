@@ -29,6 +29,8 @@ from django.contrib.auth.hashers import make_password
 from django.core.files.base import ContentFile
 from django.core.files.storage import default_storage
 from django.db import transaction
+from django.db.models import F, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from minsheng.accounts.models import User
@@ -731,10 +733,10 @@ class _Builder:
         if division.level == DivisionLevel.VILLAGE:
             place = f"{division.parent.name}{division.name}"
         name = rng.choice(names.NAME_TEMPLATES[domain]).format(place=place)
+        base, phase = name, 1
         while name in self.used_names:
-            name = name + ("（二期）" if not name.endswith("期）") else "")
-            if name in self.used_names:
-                name = name[:-4] + f"（{rng.randint(3, 9)}期）"
+            phase += 1  # a second project of the same kind in the same place is its next phase
+            name = f"{base}（{'一二三四五六七八九'[phase - 1] if phase <= 9 else phase}期）"
         self.used_names.add(name)
         estimate = self.amount_for(division)
         emergency = domain in ("water", "housing", "transport", "health") and rng.random() < 0.03
@@ -1508,18 +1510,13 @@ class _Builder:
         top = [w for w in self.wbs_items if w.parent is None]
         WbsItem.objects.bulk_create(top, batch_size=2000)
         WbsItem.objects.bulk_create([w for w in self.wbs_items if w.parent is not None], batch_size=2000)
-        # `auto_now` stamps the insert time; put back the dates the history says.
-        last_change: dict[int, dt.datetime] = {}
-        for when, *_rest, project in self.audit:
-            if project is not None and (project.pk not in last_change or when > last_change[project.pk]):
-                last_change[project.pk] = when
-        for plan in self.plans:
-            plan.project.updated_at = last_change.get(plan.project.pk, plan.project.created_at)
-        Project.objects.bulk_update([p.project for p in self.plans], ["updated_at"], batch_size=500)
-        for item in self.wbs_items:
-            item.updated_at = item.completed_at or item.project.updated_at
-        WbsItem.objects.bulk_update(self.wbs_items, ["updated_at"], batch_size=2000)
         self.write_audit()
+        # `auto_now` stamped the insert time; put back the dates the history says, in two UPDATEs
+        # (bulk_update's CASE per row is quadratic in the batch size).
+        latest = AuditEvent.objects.filter(project_code=OuterRef("code")).order_by("-at").values("at")[:1]
+        Project.objects.update(updated_at=Coalesce(Subquery(latest), F("created_at")))
+        project_time = Project.objects.filter(pk=OuterRef("project_id")).values("updated_at")[:1]
+        WbsItem.objects.update(updated_at=Coalesce(F("completed_at"), Subquery(project_time)))
 
     def write_audit(self) -> None:
         rows = []
