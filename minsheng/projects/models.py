@@ -86,6 +86,8 @@ class Project(models.Model):
         indexes = [
             models.Index(fields=["division_path", "-updated_at"], name="project_scope_recent_idx"),
             models.Index(fields=["stage", "domain"], name="project_stage_domain_idx"),
+            # The list's order (newest first): lets the database walk the index instead of sorting.
+            models.Index(fields=["-updated_at", "-id"], name="project_recent_idx"),
         ]
 
     def __str__(self) -> str:
@@ -280,7 +282,12 @@ class WbsItem(models.Model):
         verbose_name_plural = _("责任清单子项")
         ordering = ["project_id", "code", "id"]
         constraints = [models.UniqueConstraint(fields=["project", "code"], name="wbs_code_unique_in_project")]
-        indexes = [models.Index(fields=["responsible", "due_date"], name="wbs_person_due_idx")]
+        indexes = [
+            models.Index(fields=["responsible", "due_date"], name="wbs_person_due_idx"),
+            # Scoping asks "does this person hold a sub-item of this project?" once per project row;
+            # without both columns SQLite may walk all of the person's items for every project.
+            models.Index(fields=["project", "responsible"], name="wbs_project_person_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.code} {self.name}"
