@@ -43,7 +43,8 @@ class Leaf(models.Model):
     """One appended evidence statement. `data` is the exact leaf (RFC 8785 JSON); the other
     columns repeat some of its fields for lookups only — verification trusts `data` alone."""
 
-    log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="leaves")
+    # No separate index on log: every index below starts with it.
+    log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="leaves", db_index=False)
     index = models.BigIntegerField(_("序号"))
     data = models.BinaryField()
     leaf_hash = models.BinaryField(max_length=32)
@@ -64,7 +65,7 @@ class Leaf(models.Model):
             models.UniqueConstraint(fields=["log", "kind", "record_model", "record_id", "digest"],
                                     name="ledger_leaf_dedupe"),
         ]
-        indexes = [models.Index(fields=["record_model", "record_id"], name="ledger_leaf_record_idx")]
+        indexes = [models.Index(fields=["log", "record_model", "record_id"], name="ledger_leaf_record_idx")]
 
     def __str__(self) -> str:
         return f"#{self.index} {self.kind} {self.project_code}"
@@ -73,7 +74,7 @@ class Leaf(models.Model):
 class Node(models.Model):
     """A perfect subtree hash, level ≥ 1 (level 0 is `Leaf.leaf_hash`), stored once it completes."""
 
-    log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="+")
+    log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="+", db_index=False)
     level = models.PositiveSmallIntegerField()
     index = models.BigIntegerField()
     hash = models.BinaryField(max_length=32)

@@ -160,7 +160,12 @@ def generate(name: str, algorithm: str = "ed25519", *, cosigner: bool = False) -
     if algorithm != "ed25519":
         raise NoteError(f"unknown signature algorithm {algorithm!r}")
     key = Ed25519PrivateKey.generate()
-    from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat, PublicFormat
+    from cryptography.hazmat.primitives.serialization import (
+        Encoding,
+        NoEncryption,
+        PrivateFormat,
+        PublicFormat,
+    )
 
     seed = key.private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
     public = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)

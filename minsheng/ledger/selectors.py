@@ -68,11 +68,12 @@ def inclusion(index: Any, tree_size: Any, log_obj: Log | None = None) -> dict[st
         errors["index"] = [_("序号须小于 tree_size。")]
     if errors:
         raise ValidationFailed(fields=errors)
-    leaf = Leaf.objects.filter(log=log_obj, index=i).values_list("leaf_hash", flat=True).first()
+    leaf = tree.read_nodes(log_obj, [(0, i)]).get((0, i))
     if leaf is None:
         raise NotFound()
-    return {"index": i, "tree_size": n, "leaf_hash": b64(leaf), "root_hash": b64(tree.root_at(log_obj, n)),
-            "audit_path": [b64(h) for h in tree.inclusion_proof(log_obj, i, n)]}
+    proof, root = tree.inclusion_with_root(log_obj, i, n)
+    return {"index": i, "tree_size": n, "leaf_hash": b64(leaf), "root_hash": b64(root),
+            "audit_path": [b64(h) for h in proof]}
 
 
 def consistency(first: Any, second: Any, log_obj: Log | None = None) -> dict[str, Any]:
@@ -85,9 +86,9 @@ def consistency(first: Any, second: Any, log_obj: Log | None = None) -> dict[str
         errors["first"] = [_("first 不能大于 second。")]
     if errors:
         raise ValidationFailed(fields=errors)
-    return {"first": m, "second": n, "first_root": b64(tree.root_at(log_obj, m)),
-            "second_root": b64(tree.root_at(log_obj, n)),
-            "proof": [b64(h) for h in tree.consistency_proof(log_obj, m, n)]}
+    proof, first_root, second_root = tree.consistency_with_roots(log_obj, m, n)
+    return {"first": m, "second": n, "first_root": b64(first_root), "second_root": b64(second_root),
+            "proof": [b64(h) for h in proof]}
 
 
 def public_keys(log_obj: Log | None = None) -> dict[str, Any]:

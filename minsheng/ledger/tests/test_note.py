@@ -109,3 +109,21 @@ def test_statement_bytes_are_rfc8785_and_round_trip() -> None:
                 dict(digest_alg="md5")):
         with pytest.raises(canonical.StatementError):
             canonical.statement_bytes(_statement(**bad))
+
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.fixed_dictionaries({"v": st.just(1), "type": _text, "project": _text,
+                              "record": st.fixed_dictionaries({"model": _text, "id": _text}),
+                              "digest": st.fixed_dictionaries({"alg": _text, "value": _text}),
+                              "actor": st.fixed_dictionaries({"role": _text, "commitment": _text}),
+                              "time": _text}))
+def test_the_fast_statement_encoding_is_byte_identical_to_rfc8785(value) -> None:
+    import rfc8785
+
+    assert canonical.statement_json(value) == rfc8785.dumps(value)
