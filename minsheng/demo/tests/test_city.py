@@ -244,3 +244,17 @@ def test_history_pages_are_not_empty(demo):
         "wbs.progress",
         "division.create",
     } <= actions
+
+
+def test_console_pages_render_the_demo_for_every_account(demo, settings):
+    settings.MEDIA_ROOT = demo.media_root
+    client = Client()
+    for account in city.DEMO_ACCOUNTS:
+        client.force_login(User.objects.get(username=account.username))
+        for url in ("/console/", "/console/projects/", "/console/projects/?stage=construction"):
+            assert client.get(url).status_code == 200, (account.username, url)
+    client.force_login(User.objects.get(username="leader"))
+    for code in city.CASES.values():
+        project = Project.objects.get(code=code)
+        response = client.get(f"/console/projects/{project.pk}/")
+        assert response.status_code == 200 and project.name in response.content.decode()
