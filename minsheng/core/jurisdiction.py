@@ -49,6 +49,13 @@ DEFAULTS: dict[str, tuple[Any, str, bool]] = {
         "政府投资条例第十一条：重大项目应当进行风险评估并听取公众意见；额度为示例，需核实",
         True,
     ),
+    # Whether the person who requests a gate is barred from approving it. Off by default because a
+    # county department often has a single officer; a jurisdiction with enough staff turns it on.
+    "lifecycle.separation_of_duties": (
+        False,
+        "内部控制：不相容岗位相分离（行政事业单位内部控制规范）；是否强制由本地确定",
+        False,
+    ),
     # A 概算 more than this share above the FSR 估算 must be reported (and may need a new FSR).
     "finance.estimate_excess_ratio": (
         "0.10",

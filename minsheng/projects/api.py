@@ -5,6 +5,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
+from ninja.responses import Status
 from ninja.pagination import PageNumberPagination, paginate
 
 from minsheng.accounts.roles import Cap
@@ -42,7 +43,7 @@ def project_create(request: HttpRequest, payload: ProjectIn):
     if len(partners) != len(set(partner_ids)):
         raise ValidationFailed(fields={"partner_departments": [_("部门不存在。")]})
     project = services.project_create(actor=request.user, data=data, partners=partners)
-    return 201, selectors.project_get(request.user, pk=project.pk)
+    return Status(201, selectors.project_get(request.user, pk=project.pk))
 
 
 @router.get("/projects/{int:project_id}", response=ProjectOut)
@@ -65,7 +66,7 @@ def project_update(request: HttpRequest, project_id: int, payload: ProjectPatch)
 @router.post("/projects/{int:project_id}/targets", response={201: TargetOut})
 def target_add(request: HttpRequest, project_id: int, payload: TargetIn):
     project = selectors.project_get(request.user, pk=project_id)
-    return 201, services.target_add(actor=request.user, project=project, **payload.dict())
+    return Status(201, services.target_add(actor=request.user, project=project, **payload.dict()))
 
 
 @router.get("/projects/{int:project_id}/wbs", response=list[WbsOut], summary="The responsibility checklist")
@@ -77,7 +78,7 @@ def wbs_list(request: HttpRequest, project_id: int):
 @router.post("/projects/{int:project_id}/wbs", response={201: WbsOut})
 def wbs_create(request: HttpRequest, project_id: int, payload: WbsIn):
     project = selectors.project_get(request.user, pk=project_id)
-    return 201, services.wbs_item_create(actor=request.user, project=project, data=payload.dict())
+    return Status(201, services.wbs_item_create(actor=request.user, project=project, data=payload.dict()))
 
 
 def _wbs_item(request: HttpRequest, item_id: int) -> WbsItem:
@@ -123,7 +124,7 @@ def gate_options(request: HttpRequest, project_id: int):
 def gate_request(request: HttpRequest, project_id: int, payload: GateRequestIn):
     project = selectors.project_get(request.user, pk=project_id)
     req = services.gate_request(actor=request.user, project=project, **payload.dict())
-    return 201, req
+    return Status(201, req)
 
 
 def _gate_request(request: HttpRequest, request_id: int) -> GateRequest:
@@ -169,7 +170,7 @@ def document_upload(request: HttpRequest, project_id: int, kind: Form[str], titl
     project = selectors.project_get(request.user, pk=project_id)
     doc = services.document_upload(actor=request.user, project=project, kind=kind, title=title, fileobj=file,
                                    filename=file.name or "")
-    return 201, doc
+    return Status(201, doc)
 
 
 @router.get("/projects/{int:project_id}/history", response=list[AuditOut],

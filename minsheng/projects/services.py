@@ -94,6 +94,11 @@ def can_fill_slot(user: User, slot: str, project: Project, required_level: int |
 
 
 def open_slots_for(user: User, request: GateRequest) -> list[str]:
+    """The slots `user` may fill now. Where the jurisdiction separates duties, whoever asked for the
+    gate may not approve it."""
+    if request.requested_by_id == user.pk and rule_for("lifecycle.separation_of_duties",
+                                                        request.project.division).value:
+        return []
     filled = {a.slot for a in request.approvals.all()}
     return [
         s for s in request.required_slots

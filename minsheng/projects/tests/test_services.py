@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 from decimal import Decimal
 
 import pytest
@@ -904,3 +905,24 @@ def test_upload_needs_capability_and_a_role_on_the_project(org, who, error):
             filename="a.pdf",
         )
     assert not Document.objects.exists()
+
+
+def test_where_duties_are_separated_the_requester_cannot_approve_their_own_gate(org):
+    from minsheng.projects.models import GateStatus
+    from minsheng.testing.factories import project_in
+
+    project = project_in(org, "a", dept="drc", responsible="a_drc")
+    project.stage = Stage.PROPOSAL
+    project.save()
+    services.document_upload(actor=org.user("a_drc"), project=project, kind="proposal", title="建议书",
+                             fileobj=io.BytesIO(b"%PDF-1.4 proposal"), filename="p.pdf")
+    request = services.gate_request(actor=org.user("a_drc"), project=project, to_stage=Stage.FEASIBILITY)
+    assert services.open_slots_for(org.user("a_drc"), request) == ["investment"]
+
+    JurisdictionSetting.objects.create(key="lifecycle.separation_of_duties", division=org.county_a, value=True,
+                                       source="本县内控制度", valid_from=dt.date(2020, 1, 1))
+    assert services.open_slots_for(org.user("a_drc"), request) == []
+    with pytest.raises(PermissionDenied):
+        services.gate_decide(actor=org.user("a_drc"), request=request, approve=True)
+    request.refresh_from_db()
+    assert request.status == GateStatus.PENDING
