@@ -9,6 +9,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("console/ledger/", include("minsheng.ledger.console_urls")),
     path("console/", include("minsheng.console.urls")),
     path("ledger/", include("minsheng.ledger.urls")),
     path("", include("minsheng.portal.urls")),

@@ -167,3 +167,28 @@ def timeline(code: str, log_obj: Log | None = None) -> list[dict[str, Any]]:
 
 def verification_latest(log_obj: Log | None = None) -> VerificationRun | None:
     return VerificationRun.objects.filter(log=log_obj or log_default(), finished_at__isnull=False).first()
+
+
+def public_evidence(code: str, *, receipt_url) -> list[dict[str, Any]]:
+    """Evidence entries for the public project page: type, time, receipt link and its QR code (SVG).
+    Nothing personal: the statement holds only a role and a salted commitment."""
+    import segno
+
+    covered = latest_checkpoint_size()
+    out = []
+    for leaf in leaves_for_project(code).filter(index__lt=covered):
+        url = receipt_url(leaf.index)
+        qr = segno.make(url, error="m").svg_inline(scale=3, omitsize=True)
+        out.append({"index": leaf.index, "kind": kind_label(leaf.kind), "at": leaf.created_at, "url": url, "qr": qr})
+    return out
+
+
+KIND_LABELS = {
+    "stage_transition": _("阶段转换"), "gate_approval": _("关口审批"), "document": _("项目文件"),
+    "disbursement": _("资金拨付"), "bid_commitment": _("投标承诺"), "material_acceptance": _("材料验收"),
+    "inspection": _("检查记录"), "alarm": _("监测告警"), "evaluation": _("评价结果"),
+}
+
+
+def kind_label(kind: str) -> str:
+    return str(KIND_LABELS.get(kind, kind))

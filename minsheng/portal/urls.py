@@ -3,4 +3,7 @@ from django.urls import path
 from minsheng.portal import views
 
 app_name = "portal"
-urlpatterns = [path("", views.index, name="index")]
+urlpatterns = [
+    path("", views.index, name="index"),
+    path("projects/<str:code>/", views.project, name="project"),
+]
