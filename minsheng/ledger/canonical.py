@@ -94,12 +94,26 @@ def parse(leaf: bytes) -> Statement:
     """Decode leaf bytes; they must be exactly the canonical form of a valid statement."""
     try:
         data = json.loads(leaf.decode("utf-8"))
-        if data.get("v") != VERSION or set(data) != {"v", "type", "project", "record", "digest", "actor", "time"}:
+        if data.get("v") != VERSION or set(data) != {
+            "v",
+            "type",
+            "project",
+            "record",
+            "digest",
+            "actor",
+            "time",
+        }:
             raise StatementError("unknown statement version or fields")
         s = Statement(
-            kind=data["type"], project_code=data["project"], record_model=data["record"]["model"],
-            record_id=data["record"]["id"], digest_alg=data["digest"]["alg"], digest=data["digest"]["value"],
-            actor_role=data["actor"]["role"], actor_commitment=data["actor"]["commitment"], time=data["time"],
+            kind=data["type"],
+            project_code=data["project"],
+            record_model=data["record"]["model"],
+            record_id=data["record"]["id"],
+            digest_alg=data["digest"]["alg"],
+            digest=data["digest"]["value"],
+            actor_role=data["actor"]["role"],
+            actor_commitment=data["actor"]["commitment"],
+            time=data["time"],
         )
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError, AttributeError) as exc:
         raise StatementError(f"leaf is not a statement: {exc}") from None

@@ -43,8 +43,12 @@ def _load(configured: str, origin: str, production: bool) -> note.Signer:
             fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
             with os.fdopen(fd, "w", encoding="utf-8") as fh:
                 fh.write(signer.skey + "\n")
-            log.warning("ledger: generated a development signing key at %s (set LEDGER_SIGNING_KEY in "
-                        "production); public key %s", path, signer.verifier.vkey)
+            log.warning(
+                "ledger: generated a development signing key at %s (set LEDGER_SIGNING_KEY in "
+                "production); public key %s",
+                path,
+                signer.verifier.vkey,
+            )
     if signer.name != origin:
         raise note.NoteError(f"the signing key is named {signer.name!r} but LEDGER_ORIGIN is {origin!r}")
     return signer

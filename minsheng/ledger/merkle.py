@@ -221,8 +221,9 @@ def _check_hash(hasher: Hasher, value: bytes, what: str) -> None:
         raise ProofError(f"{what} is not a {hasher.size}-byte hash")
 
 
-def root_from_inclusion_proof(hasher: Hasher, index: int, size: int, leaf_hash: bytes,
-                              proof: Sequence[bytes]) -> bytes:
+def root_from_inclusion_proof(
+    hasher: Hasher, index: int, size: int, leaf_hash: bytes, proof: Sequence[bytes]
+) -> bytes:
     """RFC 9162 §2.1.3.2 steps 1–5, returning r (the caller compares it with the root)."""
     if size <= 0 or not 0 <= index < size:  # step 1
         raise ProofError("index is not below the tree size")
@@ -249,8 +250,9 @@ def root_from_inclusion_proof(hasher: Hasher, index: int, size: int, leaf_hash: 
     return r
 
 
-def verify_inclusion(hasher: Hasher, index: int, size: int, leaf_hash: bytes, proof: Sequence[bytes],
-                     root_hash: bytes) -> None:
+def verify_inclusion(
+    hasher: Hasher, index: int, size: int, leaf_hash: bytes, proof: Sequence[bytes], root_hash: bytes
+) -> None:
     """Raise ProofError unless `proof` proves leaf `index` in the tree of `size` with `root_hash`."""
     _check_hash(hasher, root_hash, "root")
     r = root_from_inclusion_proof(hasher, index, size, leaf_hash, proof)
@@ -258,8 +260,9 @@ def verify_inclusion(hasher: Hasher, index: int, size: int, leaf_hash: bytes, pr
         raise ProofError("calculated root differs from the expected root")
 
 
-def verify_consistency(hasher: Hasher, first: int, second: int, first_root: bytes, second_root: bytes,
-                       proof: Sequence[bytes]) -> None:
+def verify_consistency(
+    hasher: Hasher, first: int, second: int, first_root: bytes, second_root: bytes, proof: Sequence[bytes]
+) -> None:
     """Raise ProofError unless `proof` shows the tree of size `first` is a prefix of `second`."""
     if first <= 0:
         raise ProofError("a consistency proof from the empty tree proves nothing")

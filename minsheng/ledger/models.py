@@ -23,8 +23,9 @@ class Log(models.Model):
     covering [0, size), concatenated left to right) so an append needs no other read."""
 
     origin = models.CharField(_("日志标识"), max_length=128, unique=True)
-    hash_alg = models.CharField(_("哈希算法"), max_length=8, choices=HashAlgorithm.choices,
-                                default=HashAlgorithm.SHA256)
+    hash_alg = models.CharField(
+        _("哈希算法"), max_length=8, choices=HashAlgorithm.choices, default=HashAlgorithm.SHA256
+    )
     size = models.BigIntegerField(_("条目数"), default=0)
     root = models.BinaryField(_("根哈希"), max_length=32, default=b"")
     edge = models.BinaryField(default=b"")
@@ -62,8 +63,9 @@ class Leaf(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["log", "index"], name="ledger_leaf_index_unique"),
             # Events are delivered at least once: the same evidence is anchored once.
-            models.UniqueConstraint(fields=["log", "kind", "record_model", "record_id", "digest"],
-                                    name="ledger_leaf_dedupe"),
+            models.UniqueConstraint(
+                fields=["log", "kind", "record_model", "record_id", "digest"], name="ledger_leaf_dedupe"
+            ),
         ]
         indexes = [models.Index(fields=["log", "record_model", "record_id"], name="ledger_leaf_record_idx")]
 

@@ -140,8 +140,7 @@ class Signer:
 
     @property
     def skey(self) -> str:
-        return (f"PRIVATE+KEY+{self.name}+{self.id.hex()}+"
-                f"{base64.b64encode(self.alg + self.private).decode()}")
+        return f"PRIVATE+KEY+{self.name}+{self.id.hex()}+{base64.b64encode(self.alg + self.private).decode()}"
 
     def sign(self, message: bytes) -> bytes:
         if self.alg == ALG_SM2:
@@ -194,8 +193,11 @@ def parse_signer(skey: str) -> Signer:
     else:
         from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
-        public = Ed25519PrivateKey.from_private_bytes(private).public_key().public_bytes(Encoding.Raw,
-                                                                                          PublicFormat.Raw)
+        public = (
+            Ed25519PrivateKey.from_private_bytes(private)
+            .public_key()
+            .public_bytes(Encoding.Raw, PublicFormat.Raw)
+        )
     signer = Signer(name, alg, private, public)
     if signer.id.hex() != hex_id.lower():
         raise NoteError("key ID does not match the key")
@@ -248,14 +250,14 @@ def parse_note(text: str) -> Note:
     split = text.rfind("\n\n")
     if split < 0:
         raise NoteError("note has no signature block")
-    body, sig_block = text[: split + 1], text[split + 2:]
+    body, sig_block = text[: split + 1], text[split + 2 :]
     if not body.strip():
         raise NoteError("note body is empty")
     signatures = []
     for line in sig_block.splitlines():
         if not line.startswith(SIG_PREFIX):
             raise NoteError("malformed signature line")
-        rest = line[len(SIG_PREFIX):]
+        rest = line[len(SIG_PREFIX) :]
         name, _, b64 = rest.partition(" ")
         _check_name(name)
         blob = _b64d(b64)

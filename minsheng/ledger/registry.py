@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable
+from contextlib import suppress
 from dataclasses import dataclass
 from typing import Any
 
 from django.apps import apps
+from django.core.exceptions import ValidationError
 from django.db import models
 
 from minsheng.ledger import canonical
@@ -32,9 +34,14 @@ class RecordType:
 _types: dict[str, RecordType] = {}
 
 
-def register(model: type[models.Model] | str, *, content: Callable[[Any], dict[str, Any]] | None = None,
-             file_field: str | None = None, actor_field: str | None = None,
-             select_related: tuple[str, ...] = ()) -> None:
+def register(
+    model: type[models.Model] | str,
+    *,
+    content: Callable[[Any], dict[str, Any]] | None = None,
+    file_field: str | None = None,
+    actor_field: str | None = None,
+    select_related: tuple[str, ...] = (),
+) -> None:
     label = model if isinstance(model, str) else model._meta.label_lower
     if (content is None) == (file_field is None):
         raise ValueError("give exactly one of content= or file_field=")
@@ -76,10 +83,8 @@ def fetch(label: str, ids: list[str]) -> dict[str, models.Model]:
     model = apps.get_model(label)
     pks = []
     for i in ids:
-        try:
+        with suppress(ValidationError):  # a malformed id is simply not found
             pks.append(model._meta.pk.to_python(i))
-        except Exception:
-            continue
     qs = model._default_manager.select_related(*rtype.select_related).filter(pk__in=pks)
     return {str(o.pk): o for o in qs}
 
@@ -93,13 +98,32 @@ def register_projects() -> None:
 
     register(Document, file_field="file", actor_field="uploaded_by_id", select_related=("project",))
     register(
-        StageTransition, actor_field="actor_id", select_related=("project",),
-        content=lambda t: {"id": t.pk, "project": t.project.code, "from": t.from_stage, "to": t.to_stage,
-                           "path": t.path, "request": t.request_id, "at": _time(t.at)},
+        StageTransition,
+        actor_field="actor_id",
+        select_related=("project",),
+        content=lambda t: {
+            "id": t.pk,
+            "project": t.project.code,
+            "from": t.from_stage,
+            "to": t.to_stage,
+            "path": t.path,
+            "request": t.request_id,
+            "at": _time(t.at),
+        },
     )
     register(
-        GateApproval, actor_field="approver_id", select_related=("request", "request__project"),
-        content=lambda a: {"id": a.pk, "project": a.request.project.code, "request": a.request_id,
-                           "from": a.request.from_stage, "to": a.request.to_stage, "slot": a.slot,
-                           "approve": a.approve, "comment": a.comment, "at": _time(a.at)},
+        GateApproval,
+        actor_field="approver_id",
+        select_related=("request", "request__project"),
+        content=lambda a: {
+            "id": a.pk,
+            "project": a.request.project.code,
+            "request": a.request_id,
+            "from": a.request.from_stage,
+            "to": a.request.to_stage,
+            "slot": a.slot,
+            "approve": a.approve,
+            "comment": a.comment,
+            "at": _time(a.at),
+        },
     )

@@ -54,8 +54,12 @@ def entry(index: Any, log_obj: Log | None = None) -> Leaf:
 
 def entry_json(leaf: Leaf) -> dict[str, Any]:
     data = bytes(leaf.data)
-    return {"index": leaf.index, "leaf": b64(data), "leaf_hash": b64(leaf.leaf_hash),
-            "data": canonical.parse(data).as_dict()}
+    return {
+        "index": leaf.index,
+        "leaf": b64(data),
+        "leaf_hash": b64(leaf.leaf_hash),
+        "data": canonical.parse(data).as_dict(),
+    }
 
 
 def inclusion(index: Any, tree_size: Any, log_obj: Log | None = None) -> dict[str, Any]:
@@ -72,8 +76,13 @@ def inclusion(index: Any, tree_size: Any, log_obj: Log | None = None) -> dict[st
     if leaf is None:
         raise NotFound()
     proof, root = tree.inclusion_with_root(log_obj, i, n)
-    return {"index": i, "tree_size": n, "leaf_hash": b64(leaf), "root_hash": b64(root),
-            "audit_path": [b64(h) for h in proof]}
+    return {
+        "index": i,
+        "tree_size": n,
+        "leaf_hash": b64(leaf),
+        "root_hash": b64(root),
+        "audit_path": [b64(h) for h in proof],
+    }
 
 
 def consistency(first: Any, second: Any, log_obj: Log | None = None) -> dict[str, Any]:
@@ -87,8 +96,13 @@ def consistency(first: Any, second: Any, log_obj: Log | None = None) -> dict[str
     if errors:
         raise ValidationFailed(fields=errors)
     proof, first_root, second_root = tree.consistency_with_roots(log_obj, m, n)
-    return {"first": m, "second": n, "first_root": b64(first_root), "second_root": b64(second_root),
-            "proof": [b64(h) for h in proof]}
+    return {
+        "first": m,
+        "second": n,
+        "first_root": b64(first_root),
+        "second_root": b64(second_root),
+        "proof": [b64(h) for h in proof],
+    }
 
 
 def public_keys(log_obj: Log | None = None) -> dict[str, Any]:
@@ -96,8 +110,10 @@ def public_keys(log_obj: Log | None = None) -> dict[str, Any]:
     v = keys.verifier()
     return {
         "log": {"origin": log_obj.origin, "hash": log_obj.hash_alg, "algorithm": v.algorithm, "vkey": v.vkey},
-        "witnesses": [{"name": w.name, "vkey": w.vkey, "description": w.description}
-                      for w in Witness.objects.filter(active=True)],
+        "witnesses": [
+            {"name": w.name, "vkey": w.vkey, "description": w.description}
+            for w in Witness.objects.filter(active=True)
+        ],
     }
 
 
@@ -128,8 +144,12 @@ def leaves_for_project(code: str, log_obj: Log | None = None) -> QuerySet[Leaf]:
 
 
 def latest_checkpoint_size(log_obj: Log | None = None) -> int:
-    cp = Checkpoint.objects.filter(log=log_obj or log_default()).order_by("-size").values_list("size",
-                                                                                              flat=True).first()
+    cp = (
+        Checkpoint.objects.filter(log=log_obj or log_default())
+        .order_by("-size")
+        .values_list("size", flat=True)
+        .first()
+    )
     return cp or 0
 
 
@@ -143,7 +163,9 @@ def timeline(code: str, log_obj: Log | None = None) -> list[dict[str, Any]]:
     records: dict[str, dict[str, Any]] = {}
     for model in {leaf.record_model for leaf in leaves}:
         if registry.get(model):
-            records[model] = registry.fetch(model, [leaf.record_id for leaf in leaves if leaf.record_model == model])
+            records[model] = registry.fetch(
+                model, [leaf.record_id for leaf in leaves if leaf.record_model == model]
+            )
     out = []
     for leaf in leaves:
         statement = canonical.parse(bytes(leaf.data))
@@ -159,9 +181,16 @@ def timeline(code: str, log_obj: Log | None = None) -> list[dict[str, Any]]:
                 except OSError:
                     same = False
                 record_state = "match" if same else "altered"
-        out.append({"leaf": leaf, "statement": statement, "intact": intact, "covered": leaf.index < covered,
-                    "record": record_state,
-                    "ok": intact and leaf.index < covered and record_state in ("match", "unregistered")})
+        out.append(
+            {
+                "leaf": leaf,
+                "statement": statement,
+                "intact": intact,
+                "covered": leaf.index < covered,
+                "record": record_state,
+                "ok": intact and leaf.index < covered and record_state in ("match", "unregistered"),
+            }
+        )
     return out
 
 
@@ -179,14 +208,22 @@ def public_evidence(code: str, *, receipt_url) -> list[dict[str, Any]]:
     for leaf in leaves_for_project(code).filter(index__lt=covered):
         url = receipt_url(leaf.index)
         qr = segno.make(url, error="m").svg_inline(scale=3, omitsize=True)
-        out.append({"index": leaf.index, "kind": kind_label(leaf.kind), "at": leaf.created_at, "url": url, "qr": qr})
+        out.append(
+            {"index": leaf.index, "kind": kind_label(leaf.kind), "at": leaf.created_at, "url": url, "qr": qr}
+        )
     return out
 
 
 KIND_LABELS = {
-    "stage_transition": _("阶段转换"), "gate_approval": _("关口审批"), "document": _("项目文件"),
-    "disbursement": _("资金拨付"), "bid_commitment": _("投标承诺"), "material_acceptance": _("材料验收"),
-    "inspection": _("检查记录"), "alarm": _("监测告警"), "evaluation": _("评价结果"),
+    "stage_transition": _("阶段转换"),
+    "gate_approval": _("关口审批"),
+    "document": _("项目文件"),
+    "disbursement": _("资金拨付"),
+    "bid_commitment": _("投标承诺"),
+    "material_acceptance": _("材料验收"),
+    "inspection": _("检查记录"),
+    "alarm": _("监测告警"),
+    "evaluation": _("评价结果"),
 }
 
 

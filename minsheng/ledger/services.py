@@ -28,8 +28,9 @@ log = logging.getLogger(__name__)
 
 def log_default() -> Log:
     """The log named by LEDGER_ORIGIN, created with LEDGER_HASH on first use."""
-    obj, _created = Log.objects.get_or_create(origin=settings.LEDGER_ORIGIN,
-                                              defaults={"hash_alg": settings.LEDGER_HASH})
+    obj, _created = Log.objects.get_or_create(
+        origin=settings.LEDGER_ORIGIN, defaults={"hash_alg": settings.LEDGER_HASH}
+    )
     return obj
 
 
@@ -39,8 +40,17 @@ def actor_commitment(hash_alg: str, salt: bytes, actor_id: int) -> str:
     return h.hexdigest()
 
 
-def _pending(*, log_obj: Log, kind: str, project_code: str, record: models.Model | tuple[str, str],
-             digest: str | None, actor_role: str, actor: Any, at: Any) -> tree.Pending:
+def _pending(
+    *,
+    log_obj: Log,
+    kind: str,
+    project_code: str,
+    record: models.Model | tuple[str, str],
+    digest: str | None,
+    actor_role: str,
+    actor: Any,
+    at: Any,
+) -> tree.Pending:
     errors: dict[str, list[Any]] = {}
     if isinstance(record, models.Model):
         label, record_id = registry.label_of(record), str(record.pk)
@@ -62,8 +72,13 @@ def _pending(*, log_obj: Log, kind: str, project_code: str, record: models.Model
         actor_role = actor.role
     salt = secrets.token_bytes(16) if actor_id is not None else None
     statement = canonical.Statement(
-        kind=kind, project_code=str(project_code), record_model=label, record_id=record_id,
-        digest_alg=log_obj.hash_alg, digest=(digest or "").lower(), actor_role=actor_role or "",
+        kind=kind,
+        project_code=str(project_code),
+        record_model=label,
+        record_id=record_id,
+        digest_alg=log_obj.hash_alg,
+        digest=(digest or "").lower(),
+        actor_role=actor_role or "",
         actor_commitment=actor_commitment(log_obj.hash_alg, salt, actor_id) if salt else "",
         time=canonical.format_time(at or timezone.now()),
     )
@@ -77,23 +92,42 @@ def _pending(*, log_obj: Log, kind: str, project_code: str, record: models.Model
     return tree.Pending(statement, salt, actor_id)
 
 
-def anchor(*, kind: str, project_code: str, record: models.Model | tuple[str, str], digest: str | None = None,
-           actor_role: str = "", actor: Any = None, at: Any = None, log_obj: Log | None = None) -> Leaf:
+def anchor(
+    *,
+    kind: str,
+    project_code: str,
+    record: models.Model | tuple[str, str],
+    digest: str | None = None,
+    actor_role: str = "",
+    actor: Any = None,
+    at: Any = None,
+    log_obj: Log | None = None,
+) -> Leaf:
     """Append one evidence statement; returns its leaf. Idempotent: anchoring the same (type,
     record, digest) again returns the existing leaf. `record` is a model instance of a registered
     type (its digest is computed) or a ("app.model", id) pair with an explicit `digest`. `actor` is
     a user or a user id: only a salted commitment to it enters the leaf."""
     log_obj = log_obj or log_default()
-    item = _pending(log_obj=log_obj, kind=kind, project_code=project_code, record=record, digest=digest,
-                    actor_role=actor_role, actor=actor, at=at)
+    item = _pending(
+        log_obj=log_obj,
+        kind=kind,
+        project_code=project_code,
+        record=record,
+        digest=digest,
+        actor_role=actor_role,
+        actor=actor,
+        at=at,
+    )
     return tree.append(log_obj.pk, [item])[0]
 
 
 def anchor_many(items: list[dict[str, Any]], *, log_obj: Log | None = None) -> list[Leaf]:
     """Batched `anchor`: many statements, one transaction, one head update."""
     log_obj = log_obj or log_default()
-    pending = [_pending(log_obj=log_obj, **{"digest": None, "actor_role": "", "actor": None, "at": None, **i})
-               for i in items]
+    pending = [
+        _pending(log_obj=log_obj, **{"digest": None, "actor_role": "", "actor": None, "at": None, **i})
+        for i in items
+    ]
     return tree.append(log_obj.pk, pending)
 
 
@@ -126,8 +160,9 @@ def checkpoint_create(*, log_obj: Log | None = None, force: bool = False) -> Che
     text = note.sign_note(body, signer)
     try:
         with transaction.atomic():
-            return Checkpoint.objects.create(log=head, size=head.size, root=root, note=text,
-                                             key_id=signer.id.hex())
+            return Checkpoint.objects.create(
+                log=head, size=head.size, root=root, note=text, key_id=signer.id.hex()
+            )
     except IntegrityError:  # another process signed the same size first
         return Checkpoint.objects.get(log=head, size=head.size)
 
@@ -142,9 +177,12 @@ def witness_register(*, name: str, vkey: str, description: str = "") -> Witness:
     except note.NoteError:
         raise ValidationFailed(fields={"vkey": [_("公钥格式无效。")]}) from None
     if verifier.alg != b"\x04" or verifier.name != name:
-        raise ValidationFailed(fields={"vkey": [_("见证方公钥须为 cosignature/v1 类型，且名称与见证方标识一致。")]})
+        raise ValidationFailed(
+            fields={"vkey": [_("见证方公钥须为 cosignature/v1 类型，且名称与见证方标识一致。")]}
+        )
     witness, _created = Witness.objects.update_or_create(
-        name=name, defaults={"vkey": verifier.vkey, "description": description, "active": True})
+        name=name, defaults={"vkey": verifier.vkey, "description": description, "active": True}
+    )
     return witness
 
 
@@ -175,7 +213,8 @@ def cosignature_add(*, log_obj: Log | None = None, size: Any, line: str) -> Cosi
     if abs(timestamp - time.time()) > MAX_CLOCK_SKEW:
         raise ValidationFailed(fields={"cosignature": [_("见证签名时间与本机时间相差过大。")]})
     cosig, created = Cosignature.objects.get_or_create(
-        checkpoint=checkpoint, witness=witness, defaults={"timestamp": timestamp, "line": sig.line.strip()})
+        checkpoint=checkpoint, witness=witness, defaults={"timestamp": timestamp, "line": sig.line.strip()}
+    )
     if not created and timestamp > cosig.timestamp:
         cosig.timestamp, cosig.line = timestamp, sig.line.strip()
         cosig.save(update_fields=["timestamp", "line"])

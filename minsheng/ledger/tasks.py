@@ -17,8 +17,16 @@ log = logging.getLogger(__name__)
 
 
 @task()
-def anchor_record(*, kind: str, project_code: str | None, record_model: str, record_id: str,
-                  digest: str | None = None, actor_id: int | None = None, actor_role: str = "") -> int:
+def anchor_record(
+    *,
+    kind: str,
+    project_code: str | None,
+    record_model: str,
+    record_id: str,
+    digest: str | None = None,
+    actor_id: int | None = None,
+    actor_role: str = "",
+) -> int:
     """Anchor a record after its transaction committed; returns the leaf index."""
     record: Any = (record_model, record_id)
     if registry.get(record_model) is not None:
@@ -33,8 +41,14 @@ def anchor_record(*, kind: str, project_code: str | None, record_model: str, rec
     elif actor_id is None and not isinstance(record, tuple) and registry.actor_id(record) is not None:
         actor_id = registry.actor_id(record)
         actor_role = User.objects.filter(pk=actor_id).values_list("role", flat=True).first() or ""
-    leaf = services.anchor(kind=kind, project_code=project_code or "", record=record, digest=digest,
-                           actor=actor_id, actor_role=actor_role)
+    leaf = services.anchor(
+        kind=kind,
+        project_code=project_code or "",
+        record=record,
+        digest=digest,
+        actor=actor_id,
+        actor_role=actor_role,
+    )
     return leaf.index
 
 
@@ -63,6 +77,11 @@ def verify_log() -> bool:
     log.error("ledger verification FAILED: %s", "; ".join(p["message"] for p in report.problems[:20]))
     text = _("证据日志完整性校验未通过：发现 %(n)d 处问题，请立即核查。") % {"n": len(report.problems)}
     for admin in User.objects.filter(is_active=True, role=Role.SYSADMIN):
-        notify(recipient=admin, kind="ledger.verify_failed", text=text, link="/console/ledger/",
-               dedupe_key=f"ledger-verify:{report.run_id}")
+        notify(
+            recipient=admin,
+            kind="ledger.verify_failed",
+            text=text,
+            link="/console/ledger/",
+            dedupe_key=f"ledger-verify:{report.run_id}",
+        )
     return False

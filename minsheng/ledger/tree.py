@@ -25,7 +25,7 @@ def hasher_for(log: Log) -> Hasher:
 
 def edge_hashes(log: Log, hasher: Hasher) -> list[bytes]:
     edge = bytes(log.edge)
-    return [edge[i:i + hasher.size] for i in range(0, len(edge), hasher.size)]
+    return [edge[i : i + hasher.size] for i in range(0, len(edge), hasher.size)]
 
 
 @dataclass
@@ -44,18 +44,22 @@ def append(log_id: int, items: list[Pending]) -> list[Leaf]:
         log = Log.objects.select_for_update().get(pk=log_id)
         hasher = hasher_for(log)
         # Checked under the lock, so two processes anchoring the same evidence cannot both append it.
-        keys = {(p.statement.kind, p.statement.record_model, p.statement.record_id, p.statement.digest)
-                for p in items}
+        keys = {
+            (p.statement.kind, p.statement.record_model, p.statement.record_id, p.statement.digest)
+            for p in items
+        }
         existing: dict[tuple[str, str, str, str], Leaf] = {}
         ordered = sorted(keys)
         for start in range(0, len(ordered), 400):
-            chunk = ordered[start:start + 400]
+            chunk = ordered[start : start + 400]
             # An equality join on the full unique key: one index probe per statement, whatever the
             # planner's statistics say (an IN list on record ids degraded to scans on PostgreSQL).
             values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
-            sql = ("WITH v(kind, record_model, record_id, digest) AS (VALUES " + values + ") "
-                   "SELECT l.id FROM ledger_leaf l JOIN v ON l.log_id = %s AND l.kind = v.kind "
-                   "AND l.record_model = v.record_model AND l.record_id = v.record_id AND l.digest = v.digest")
+            sql = (
+                "WITH v(kind, record_model, record_id, digest) AS (VALUES " + values + ") "  # noqa: S608
+                "SELECT l.id FROM ledger_leaf l JOIN v ON l.log_id = %s AND l.kind = v.kind "
+                "AND l.record_model = v.record_model AND l.record_id = v.record_id AND l.digest = v.digest"
+            )
             with connection.cursor() as cur:
                 cur.execute(sql, [x for key in chunk for x in key] + [log.pk])
                 ids = [row[0] for row in cur.fetchall()]
@@ -75,9 +79,18 @@ def append(log_id: int, items: list[Pending]) -> list[Leaf]:
                 continue
             data = canonical.statement_bytes(s)
             leaf_hash = hasher.leaf(data)
-            leaf = Leaf(log_id=log.pk, index=cr.size, data=data, leaf_hash=leaf_hash, kind=s.kind,
-                        project_code=s.project_code, record_model=s.record_model, record_id=s.record_id,
-                        digest=s.digest, created_at=now)
+            leaf = Leaf(
+                log_id=log.pk,
+                index=cr.size,
+                data=data,
+                leaf_hash=leaf_hash,
+                kind=s.kind,
+                project_code=s.project_code,
+                record_model=s.record_model,
+                record_id=s.record_id,
+                digest=s.digest,
+                created_at=now,
+            )
             for level, index, h in cr.append(leaf_hash):
                 nodes.append((log.pk, level, index, h))
             existing[key] = leaf
@@ -92,15 +105,34 @@ def append(log_id: int, items: list[Pending]) -> list[Leaf]:
         created = connection.ops.adapt_datetimefield_value(now)
         with connection.cursor() as cur:
             cur.executemany(
-                'INSERT INTO ledger_leaf (log_id, "index", data, leaf_hash, kind, project_code, record_model, '
-                "record_id, digest, created_at) VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [(log.pk, leaf.index, leaf.data, leaf.leaf_hash, leaf.kind, leaf.project_code, leaf.record_model,
-                  leaf.record_id, leaf.digest, created) for leaf in new_leaves])
+                'INSERT INTO ledger_leaf (log_id, "index", data, leaf_hash, kind, project_code, '
+                "record_model, record_id, digest, created_at) "
+                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+                [
+                    (
+                        log.pk,
+                        leaf.index,
+                        leaf.data,
+                        leaf.leaf_hash,
+                        leaf.kind,
+                        leaf.project_code,
+                        leaf.record_model,
+                        leaf.record_id,
+                        leaf.digest,
+                        created,
+                    )
+                    for leaf in new_leaves
+                ],
+            )
             if nodes:
-                cur.executemany('INSERT INTO ledger_node (log_id, level, "index", hash) VALUES (%s, %s, %s, %s)',
-                                nodes)
-        ids = dict(Leaf.objects.filter(log_id=log.pk, index__gte=new_leaves[0].index).order_by()
-                   .values_list("index", "pk"))
+                cur.executemany(
+                    'INSERT INTO ledger_node (log_id, level, "index", hash) VALUES (%s, %s, %s, %s)', nodes
+                )
+        ids = dict(
+            Leaf.objects.filter(log_id=log.pk, index__gte=new_leaves[0].index)
+            .order_by()
+            .values_list("index", "pk")
+        )
         for leaf in new_leaves:
             leaf.pk = ids[leaf.index]
             leaf._state.adding = False
@@ -108,8 +140,9 @@ def append(log_id: int, items: list[Pending]) -> list[Leaf]:
             for salt in salts:
                 salt.leaf_id = salt.leaf.pk
             ActorSalt.objects.bulk_create(salts, batch_size=2000)
-        Log.objects.filter(pk=log.pk).update(size=cr.size, root=cr.root(), edge=b"".join(cr.hashes),
-                                             updated_at=now)
+        Log.objects.filter(pk=log.pk).update(
+            size=cr.size, root=cr.root(), edge=b"".join(cr.hashes), updated_at=now
+        )
         return out
 
 
@@ -124,8 +157,10 @@ def read_nodes(log: Log, nodes: list[Node]) -> dict[Node, bytes]:
             parts.append('SELECT 0, "index", leaf_hash FROM ledger_leaf WHERE log_id = %s AND "index" = %s')
             params += [log.pk, index]
         else:
-            parts.append('SELECT level, "index", hash FROM ledger_node WHERE log_id = %s AND level = %s '
-                         'AND "index" = %s')
+            parts.append(
+                'SELECT level, "index", hash FROM ledger_node WHERE log_id = %s AND level = %s '
+                'AND "index" = %s'
+            )
             params += [log.pk, level, index]
     with connection.cursor() as cur:
         cur.execute(" UNION ALL ".join(parts), params)
@@ -166,8 +201,11 @@ def consistency_with_roots(log: Log, first: int, second: int) -> tuple[list[byte
     """A consistency proof and both roots, from one database round trip."""
     hasher = hasher_for(log)
     read = _prefetching_reader(log, [*merkle.consistency_ranges(first, second), (0, first), (0, second)])
-    return (merkle.consistency_proof(hasher, first, second, read), merkle.root(hasher, first, read),
-            merkle.root(hasher, second, read))
+    return (
+        merkle.consistency_proof(hasher, first, second, read),
+        merkle.root(hasher, first, read),
+        merkle.root(hasher, second, read),
+    )
 
 
 def root_at(log: Log, size: int) -> bytes:

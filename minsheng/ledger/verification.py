@@ -83,14 +83,19 @@ def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = Tru
     by_model: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
     commitments: dict[int, tuple[str, str]] = {}
     expected = 0
-    sql = ('SELECT "index", data, leaf_hash, kind, project_code, record_model, record_id, digest '
-           'FROM ledger_leaf WHERE log_id = %s AND "index" > %s ORDER BY "index" LIMIT %s')
+    sql = (
+        'SELECT "index", data, leaf_hash, kind, project_code, record_model, record_id, digest '
+        'FROM ledger_leaf WHERE log_id = %s AND "index" > %s ORDER BY "index" LIMIT %s'
+    )
     for index, data, leaf_hash, kind, project_code, record_model, record_id, digest in _rows(sql, [head.pk]):
         data, leaf_hash = bytes(data), bytes(leaf_hash)
         report.leaves += 1
         if index >= head.size:
-            report.problem("leaf", f"leaf #{index} lies beyond the head (size {head.size}): appended outside "
-                                   "the log", index=index)
+            report.problem(
+                "leaf",
+                f"leaf #{index} lies beyond the head (size {head.size}): appended outside the log",
+                index=index,
+            )
             bad_leaves.add(index)
             continue
         while expected < index:
@@ -102,8 +107,12 @@ def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = Tru
         h = hasher.leaf(data)
         level0.append(h)
         if h != leaf_hash:
-            report.problem("leaf", f"leaf #{index}: its bytes do not hash to the stored leaf hash (leaf bytes "
-                                   "or leaf hash altered)", index=index)
+            report.problem(
+                "leaf",
+                f"leaf #{index}: its bytes do not hash to the stored leaf hash (leaf bytes "
+                "or leaf hash altered)",
+                index=index,
+            )
             bad_leaves.add(index)
             continue
         try:
@@ -111,8 +120,13 @@ def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = Tru
             if not _statement_fast_ok(data, parsed):
                 canonical.parse(data)
             s = parsed
-            columns_ok = (s["type"], s["project"], s["record"]["model"], s["record"]["id"], s["digest"]["value"]) \
-                == (kind, project_code, record_model, record_id, digest)
+            columns_ok = (
+                s["type"],
+                s["project"],
+                s["record"]["model"],
+                s["record"]["id"],
+                s["digest"]["value"],
+            ) == (kind, project_code, record_model, record_id, digest)
         except (ValueError, KeyError, TypeError, canonical.StatementError):
             report.problem("leaf", f"leaf #{index}: not a canonical evidence statement", index=index)
             bad_leaves.add(index)
@@ -133,26 +147,43 @@ def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = Tru
     levels = [level0]
     while len(levels[-1]) > 1:
         prev = levels[-1]
-        levels.append([hasher.node(prev[i], prev[i + 1]) if prev[i] is not None and prev[i + 1] is not None
-                       else None for i in range(0, len(prev) - 1, 2)])
+        levels.append(
+            [
+                hasher.node(prev[i], prev[i + 1]) if prev[i] is not None and prev[i + 1] is not None else None
+                for i in range(0, len(prev) - 1, 2)
+            ]
+        )
     mismatched: dict[tuple[int, int], bytes] = {}
     seen_nodes = 0
-    node_sql = ('SELECT "index", hash FROM ledger_node WHERE log_id = %s AND level = %s AND "index" > %s '
-                'ORDER BY "index" LIMIT %s')
+    node_sql = (
+        'SELECT "index", hash FROM ledger_node WHERE log_id = %s AND level = %s AND "index" > %s '
+        'ORDER BY "index" LIMIT %s'
+    )
     stored_levels = Node.objects.filter(log=head).values_list("level", flat=True).distinct()
-    node_rows = ((level, index, h) for level in sorted(set(stored_levels))
-                 for index, h in _rows(node_sql, [head.pk, level]))
+    node_rows = (
+        (level, index, h)
+        for level in sorted(set(stored_levels))
+        for index, h in _rows(node_sql, [head.pk, level])
+    )
     for level, index, h in node_rows:
         h = bytes(h)
         seen_nodes += 1
         if level >= len(levels) or index >= len(levels[level]) or level == 0:
-            report.problem("node", f"node ({level}, {index}) should not exist at size {head.size}",
-                           level=level, index=index)
+            report.problem(
+                "node",
+                f"node ({level}, {index}) should not exist at size {head.size}",
+                level=level,
+                index=index,
+            )
             continue
         want = levels[level][index]
         if want is None:
-            report.consequence("node", f"node ({level}, {index}) cannot be recomputed (a leaf below is missing)",
-                               level=level, index=index)
+            report.consequence(
+                "node",
+                f"node ({level}, {index}) cannot be recomputed (a leaf below is missing)",
+                level=level,
+                index=index,
+            )
         elif want != h:
             mismatched[(level, index)] = h
     expected_nodes = sum(len(lv) for lv in levels[1:])
@@ -161,7 +192,9 @@ def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = Tru
         for level in range(1, len(levels)):
             for index in range(len(levels[level])):
                 if (level, index) not in stored:
-                    report.problem("node", f"node ({level}, {index}) is missing (deleted)", level=level, index=index)
+                    report.problem(
+                        "node", f"node ({level}, {index}) is missing (deleted)", level=level, index=index
+                    )
     _explain_nodes(report, hasher, levels, mismatched, bad_leaves)
 
     # 3. Head.
@@ -182,8 +215,10 @@ def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = Tru
         if bad_leaves or mismatched:
             report.consequence("head", "head root differs from the tree recomputed from the leaves")
         else:
-            report.problem("head", "head root or right edge differs from the tree recomputed from the leaves "
-                                   "(head altered)")
+            report.problem(
+                "head",
+                "head root or right edge differs from the tree recomputed from the leaves (head altered)",
+            )
 
     # 4. Checkpoints: signature, body = columns, root = recomputed, consistency, cosignatures.
     verifier = keys.verifier()
@@ -202,46 +237,76 @@ def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = Tru
             parsed_note = note.verify_note(cp.note, verifier)
             body = note.parse_checkpoint(parsed_note.body)
         except note.NoteError as exc:
-            report.problem("checkpoint", f"{label}: signature or body invalid ({exc})", checkpoint=cp.pk,
-                           size=cp.size)
+            report.problem(
+                "checkpoint", f"{label}: signature or body invalid ({exc})", checkpoint=cp.pk, size=cp.size
+            )
             continue
         if (body.origin, body.size, body.root) != (head.origin, cp.size, bytes(cp.root)):
-            report.problem("checkpoint", f"{label}: stored size or root differs from its signed body",
-                           checkpoint=cp.pk, size=cp.size)
+            report.problem(
+                "checkpoint",
+                f"{label}: stored size or root differs from its signed body",
+                checkpoint=cp.pk,
+                size=cp.size,
+            )
             continue
         if cp.size > head.size:
-            report.problem("checkpoint", f"{label} is larger than the log (size {head.size}): leaves were "
-                                         "removed after it was signed", checkpoint=cp.pk, size=cp.size)
+            report.problem(
+                "checkpoint",
+                f"{label} is larger than the log (size {head.size}): leaves were removed after it was signed",
+                checkpoint=cp.pk,
+                size=cp.size,
+            )
             continue
         want = root_of(cp.size)
         if want != body.root:
             if first_bad is not None and first_bad < cp.size:
-                report.consequence("checkpoint", f"{label} no longer matches the recomputed tree",
-                                   checkpoint=cp.pk, size=cp.size)
+                report.consequence(
+                    "checkpoint",
+                    f"{label} no longer matches the recomputed tree",
+                    checkpoint=cp.pk,
+                    size=cp.size,
+                )
             else:
-                report.problem("checkpoint", f"{label}: signed root differs from the recomputed tree",
-                               checkpoint=cp.pk, size=cp.size)
+                report.problem(
+                    "checkpoint",
+                    f"{label}: signed root differs from the recomputed tree",
+                    checkpoint=cp.pk,
+                    size=cp.size,
+                )
             continue
         elif previous is not None and previous.size > 0:
             reader = _level_reader(levels)
             proof = merkle.consistency_proof(hasher, previous.size, cp.size, reader)
             try:
-                merkle.verify_consistency(hasher, previous.size, cp.size, bytes(previous.root), body.root, proof)
+                merkle.verify_consistency(
+                    hasher, previous.size, cp.size, bytes(previous.root), body.root, proof
+                )
             except merkle.ProofError:
-                report.problem("checkpoint", f"{label} is not consistent with size {previous.size}",
-                               checkpoint=cp.pk, size=cp.size)
+                report.problem(
+                    "checkpoint",
+                    f"{label} is not consistent with size {previous.size}",
+                    checkpoint=cp.pk,
+                    size=cp.size,
+                )
         for cosig in cosigs_by_cp.get(cp.pk, []):
             try:
                 sig = note.parse_note("x\n\n" + cosig.line + "\n").signatures[0]
                 note.verify_cosignature(parsed_note.body, note.parse_verifier(cosig.witness.vkey), sig)
             except note.NoteError:
-                report.problem("cosignature", f"{label}: cosignature of {cosig.witness.name} does not verify",
-                               checkpoint=cp.pk, size=cp.size, witness=cosig.witness.name)
+                report.problem(
+                    "cosignature",
+                    f"{label}: cosignature of {cosig.witness.name} does not verify",
+                    checkpoint=cp.pk,
+                    size=cp.size,
+                    witness=cosig.witness.name,
+                )
         previous = cp
 
     # 5. Actor commitments against their (not yet erased) salts.
-    salt_sql = ('SELECT l."index", s.salt, s.actor_id FROM ledger_actorsalt s JOIN ledger_leaf l ON l.id = s.leaf_id '
-                'WHERE l.log_id = %s AND l."index" > %s ORDER BY l."index" LIMIT %s')
+    salt_sql = (
+        'SELECT l."index", s.salt, s.actor_id FROM ledger_actorsalt s JOIN ledger_leaf l ON l.id = s.leaf_id '
+        'WHERE l.log_id = %s AND l."index" > %s ORDER BY l."index" LIMIT %s'
+    )
     for index, salt, actor_id in _rows(salt_sql, [head.pk]):
         if index in commitments and actor_id is not None:
             if actor_commitment(head.hash_alg, bytes(salt), actor_id) != commitments[index][0]:
@@ -255,28 +320,44 @@ def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = Tru
                 report.records_unregistered += len(refs)
                 continue
             for start in range(0, len(refs), 1000):
-                chunk = refs[start:start + 1000]
+                chunk = refs[start : start + 1000]
                 found = registry.fetch(model, [rid for _i, rid, _d in chunk])
                 for index, rid, digest in chunk:
                     obj = found.get(rid)
                     report.records_checked += 1
                     if obj is None:
-                        report.problem("record", f"record {model} #{rid} (leaf #{index}) is missing (deleted)",
-                                       model=model, id=rid, index=index)
+                        report.problem(
+                            "record",
+                            f"record {model} #{rid} (leaf #{index}) is missing (deleted)",
+                            model=model,
+                            id=rid,
+                            index=index,
+                        )
                         continue
                     try:
                         now = registry.digest(obj, head.hash_alg)
                     except OSError:
-                        report.problem("record", f"record {model} #{rid} (leaf #{index}): file missing",
-                                       model=model, id=rid, index=index)
+                        report.problem(
+                            "record",
+                            f"record {model} #{rid} (leaf #{index}): file missing",
+                            model=model,
+                            id=rid,
+                            index=index,
+                        )
                         continue
                     if now != digest:
-                        report.problem("record", f"record {model} #{rid} (leaf #{index}) was altered after "
-                                                 "anchoring", model=model, id=rid, index=index)
+                        report.problem(
+                            "record",
+                            f"record {model} #{rid} (leaf #{index}) was altered after anchoring",
+                            model=model,
+                            id=rid,
+                            index=index,
+                        )
 
     if run is not None:
-        VerificationRun.objects.filter(pk=run.pk).update(finished_at=timezone.now(), ok=report.ok,
-                                                         problems=report.problems[:500])
+        VerificationRun.objects.filter(pk=run.pk).update(
+            finished_at=timezone.now(), ok=report.ok, problems=report.problems[:500]
+        )
         report.run_id = run.pk
     return report
 
@@ -292,8 +373,13 @@ def _level_reader(levels: list[list[bytes | None]]):
     return read
 
 
-def _explain_nodes(report: Report, hasher: Hasher, levels: list[list[bytes | None]],
-                   mismatched: dict[tuple[int, int], bytes], bad_leaves: set[int]) -> None:
+def _explain_nodes(
+    report: Report,
+    hasher: Hasher,
+    levels: list[list[bytes | None]],
+    mismatched: dict[tuple[int, int], bytes],
+    bad_leaves: set[int],
+) -> None:
     """Name what a node mismatch means: an altered node, two reordered leaves, or a consequence of a
     leaf problem already reported."""
     if not mismatched:
@@ -313,7 +399,7 @@ def _explain_nodes(report: Report, hasher: Hasher, levels: list[list[bytes | Non
             swapped = dict.fromkeys((a, b))
             swapped[a], swapped[b] = leaf_hashes[b], leaf_hashes[a]
 
-            def h(i: int) -> bytes | None:
+            def h(i: int, swapped: dict[int, bytes | None] = swapped) -> bytes | None:
                 return swapped.get(i, leaf_hashes[i])
 
             ok = all(hasher.node(h(2 * n), h(2 * n + 1)) == mismatched[(1, n)] for n in {a // 2, b // 2})
@@ -324,12 +410,20 @@ def _explain_nodes(report: Report, hasher: Hasher, levels: list[list[bytes | Non
     for (level, index), _h in sorted(mismatched.items()):
         lo, hi = index << level, (index + 1) << level
         if any(lo <= i < hi for i in bad_leaves):
-            report.consequence("node", f"node ({level}, {index}) differs because of a leaf below it",
-                               level=level, index=index)
+            report.consequence(
+                "node",
+                f"node ({level}, {index}) differs because of a leaf below it",
+                level=level,
+                index=index,
+            )
             continue
         below = [(level - 1, 2 * index), (level - 1, 2 * index + 1)]
         if level > 1 and any(b in mismatched for b in below):
-            report.consequence("node", f"node ({level}, {index}) differs because of a node below it",
-                               level=level, index=index)
+            report.consequence(
+                "node",
+                f"node ({level}, {index}) differs because of a node below it",
+                level=level,
+                index=index,
+            )
             continue
         report.problem("node", f"node ({level}, {index}) was altered", level=level, index=index)

@@ -103,7 +103,7 @@ def _parse_vkey(vkey: str) -> tuple[str, bytes, bytes, bytes]:
         raise ReceiptError("公钥格式错误 / malformed public key")
     name, hex_id, blob = parts[0], parts[1], _b64(parts[2], "公钥 / key")
     alg = blob[:4] if blob[:4] == b"\xffsm2" else blob[:1]
-    public = blob[len(alg):]
+    public = blob[len(alg) :]
     key_id = hashlib.sha256(name.encode() + b"\n" + alg + public).digest()[:4]
     if key_id.hex() != hex_id.lower():
         raise ReceiptError("公钥标识与公钥不符 / key ID does not match the key")
@@ -136,12 +136,12 @@ def _parse_note(text: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
     if not isinstance(text, str) or "\r" in text or not text.endswith("\n") or "\n\n" not in text:
         raise ReceiptError("检查点不是签名便笺 / checkpoint is not a signed note")
     split = text.rfind("\n\n")
-    body, block = text[: split + 1], text[split + 2:]
+    body, block = text[: split + 1], text[split + 2 :]
     sigs = []
     for line in block.splitlines():
-        if not line.startswith(SIG_PREFIX) or " " not in line[len(SIG_PREFIX):]:
+        if not line.startswith(SIG_PREFIX) or " " not in line[len(SIG_PREFIX) :]:
             raise ReceiptError("签名行格式错误 / malformed signature line")
-        name, b64 = line[len(SIG_PREFIX):].split(" ", 1)
+        name, b64 = line[len(SIG_PREFIX) :].split(" ", 1)
         blob = _b64(b64, "签名 / signature")
         if len(blob) < 5:
             raise ReceiptError("签名过短 / signature too short")
@@ -167,15 +167,24 @@ def verify(receipt: dict[str, Any], *, pinned_key: str | None = None, file: Path
     proof = receipt.get("inclusion_proof")
     if not isinstance(proof, list):
         raise ReceiptError("缺少包含证明 / inclusion proof missing")
-    root = root_from_inclusion(alg, receipt.get("index"), receipt.get("tree_size"), leaf_hash,
-                               [_b64(p, "inclusion_proof") for p in proof])
+    root = root_from_inclusion(
+        alg,
+        receipt.get("index"),
+        receipt.get("tree_size"),
+        leaf_hash,
+        [_b64(p, "inclusion_proof") for p in proof],
+    )
 
     body, sigs = _parse_note(receipt.get("checkpoint"))
     lines = body.split("\n")
     if len(lines) < 4:
         raise ReceiptError("检查点格式错误 / malformed checkpoint")
     origin, size_text, root_text = lines[0], lines[1], lines[2]
-    if not size_text.isdigit() or size_text != str(int(size_text)) or int(size_text) != receipt.get("tree_size"):
+    if (
+        not size_text.isdigit()
+        or size_text != str(int(size_text))
+        or int(size_text) != receipt.get("tree_size")
+    ):
         raise ReceiptError("检查点大小与证明不符 / checkpoint size differs from the proof's tree size")
     if _b64(root_text, "checkpoint root") != root:
         raise ReceiptError("包含证明算出的根与检查点不符 / proof does not lead to the checkpoint root")
@@ -184,8 +193,10 @@ def verify(receipt: dict[str, Any], *, pinned_key: str | None = None, file: Path
     if not isinstance(key_text, str):
         raise ReceiptError("缺少日志公钥 / log key missing")
     if pinned_key is None:
-        notes.append("未用 --key 指定公布的日志公钥：请核对回执中的公钥与平台公布的公钥一致 / compare the log key "
-                     "with the published one (--key)")
+        notes.append(
+            "未用 --key 指定公布的日志公钥：请核对回执中的公钥与平台公布的公钥一致 / compare the log key "
+            "with the published one (--key)"
+        )
     elif receipt.get("log_key") and receipt["log_key"].strip() != pinned_key.strip():
         notes.append("回执所附公钥与指定公钥不同，已按指定公钥校验 / receipt key differs; checked with --key")
     name, kalg, public, key_id = _parse_vkey(key_text)
@@ -218,7 +229,9 @@ def verify(receipt: dict[str, Any], *, pinned_key: str | None = None, file: Path
 
 
 def main(argv: list[str] | None = None, out=sys.stdout) -> int:
-    parser = argparse.ArgumentParser(description="离线校验民生工程证据回执 / verify an evidence receipt offline")
+    parser = argparse.ArgumentParser(
+        description="离线校验民生工程证据回执 / verify an evidence receipt offline"
+    )
     parser.add_argument("receipt", type=Path)
     parser.add_argument("--file", type=Path, help="原始文件，核对其摘要 / the original file to check")
     parser.add_argument("--key", help="平台公布的日志公钥 / the published log public key")
@@ -230,9 +243,12 @@ def main(argv: list[str] | None = None, out=sys.stdout) -> int:
         print(f"校验失败 / FAILED: {exc}", file=out)
         return 1
     s = receipt["statement"]
-    print(f"校验通过 / OK: 第 {receipt['index']} 条存证（{s['type']}，项目 {s['project']}，"
-          f"{s['record']['model']} #{s['record']['id']}，{s['time']}）包含在 {receipt['tree_size']} 条的已签名日志中。",
-          file=out)
+    print(
+        f"校验通过 / OK: 第 {receipt['index']} 条存证（{s['type']}，项目 {s['project']}，"
+        f"{s['record']['model']} #{s['record']['id']}，{s['time']}）"
+        f"包含在 {receipt['tree_size']} 条的已签名日志中。",
+        file=out,
+    )
     for n in notes:
         print(f"  · {n}", file=out)
     return 0

@@ -21,15 +21,29 @@ def health(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied()
     head = selectors.head()
     checkpoint = Checkpoint.objects.filter(log=head).order_by("-size").first()
-    witnesses = [{"witness": w, "last": w.cosignatures.order_by("-checkpoint__size").select_related("checkpoint").first()}
-                 for w in Witness.objects.all()]
-    return render(request, "ledger/health.html", {
-        "head": head, "checkpoint": checkpoint, "witnesses": witnesses,
-        "verification": selectors.verification_latest(head), "keys": selectors.public_keys(head),
-    })
+    witnesses = [
+        {
+            "witness": w,
+            "last": w.cosignatures.order_by("-checkpoint__size").select_related("checkpoint").first(),
+        }
+        for w in Witness.objects.all()
+    ]
+    return render(
+        request,
+        "ledger/health.html",
+        {
+            "head": head,
+            "checkpoint": checkpoint,
+            "witnesses": witnesses,
+            "verification": selectors.verification_latest(head),
+            "keys": selectors.public_keys(head),
+        },
+    )
 
 
 @console_view
 def project_timeline(request: HttpRequest, pk: int) -> HttpResponse:
     project = project_get(request.user, pk=pk)
-    return render(request, "ledger/timeline.html", {"project": project, "entries": selectors.timeline(project.code)})
+    return render(
+        request, "ledger/timeline.html", {"project": project, "entries": selectors.timeline(project.code)}
+    )

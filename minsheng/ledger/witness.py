@@ -29,10 +29,12 @@ class WitnessError(Exception):
 
 
 def http_fetch(method: str, url: str, body: bytes | None) -> tuple[int, bytes]:
-    req = urllib.request.Request(url, data=body, method=method,  # noqa: S310 - operator-given URL
-                                 headers={"Content-Type": "application/json"} if body else {})
+    if not url.startswith(("http://", "https://")):
+        raise WitnessError("only http(s) URLs are supported")
+    headers = {"Content-Type": "application/json"} if body else {}
+    req = urllib.request.Request(url, data=body, method=method, headers=headers)  # noqa: S310 - scheme checked
     try:
-        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310
+        with urllib.request.urlopen(req, timeout=30) as resp:  # noqa: S310 - scheme checked
             return resp.status, resp.read()
     except urllib.error.HTTPError as exc:
         return exc.code, exc.read()
@@ -53,13 +55,24 @@ class State:
 
     def save(self, path: Path) -> None:
         tmp = path.with_suffix(path.suffix + ".tmp")
-        tmp.write_text(json.dumps({"origin": self.origin, "size": self.size,
-                                   "root": base64.b64encode(self.root).decode()}), encoding="utf-8")
+        tmp.write_text(
+            json.dumps(
+                {"origin": self.origin, "size": self.size, "root": base64.b64encode(self.root).decode()}
+            ),
+            encoding="utf-8",
+        )
         tmp.replace(path)
 
 
-def run(*, base_url: str, witness: note.Signer, log_key: note.Verifier, state_path: Path,
-        fetch: Fetch = http_fetch, now: Callable[[], float] = time.time) -> dict[str, Any]:
+def run(
+    *,
+    base_url: str,
+    witness: note.Signer,
+    log_key: note.Verifier,
+    state_path: Path,
+    fetch: Fetch = http_fetch,
+    now: Callable[[], float] = time.time,
+) -> dict[str, Any]:
     base = base_url.rstrip("/")
     status, body = fetch("GET", f"{base}/ledger/v1/checkpoint", None)
     if status != 200:
@@ -94,12 +107,18 @@ def run(*, base_url: str, witness: note.Signer, log_key: note.Verifier, state_pa
             try:
                 merkle.verify_consistency(hasher, state.size, cp.size, state.root, cp.root, proof)
             except merkle.ProofError as exc:
-                raise WitnessError(f"not consistent with the last checkpoint seen ({exc}); refusing "
-                                   "to co-sign") from None
+                raise WitnessError(
+                    f"not consistent with the last checkpoint seen ({exc}); refusing to co-sign"
+                ) from None
     sig = note.cosign(signed.body, witness, int(now()))
-    status, raw = fetch("POST", f"{base}/ledger/v1/witness",
-                        json.dumps({"size": cp.size, "cosignature": sig.line.strip()}).encode())
+    status, raw = fetch(
+        "POST",
+        f"{base}/ledger/v1/witness",
+        json.dumps({"size": cp.size, "cosignature": sig.line.strip()}).encode(),
+    )
     if status not in (200, 201):
-        raise WitnessError(f"the log refused the cosignature (HTTP {status}): {raw.decode('utf-8', 'replace')}")
+        raise WitnessError(
+            f"the log refused the cosignature (HTTP {status}): {raw.decode('utf-8', 'replace')}"
+        )
     State(cp.origin, cp.size, cp.root).save(state_path)
     return {"origin": cp.origin, "size": cp.size, "previous": state.size if state else None}

@@ -18,9 +18,14 @@ def project(request: HttpRequest, code: str) -> HttpResponse:
     from minsheng.ledger.selectors import public_evidence
     from minsheng.projects.models import Project
 
-    found = Project.objects.select_related("division", "lead_department").filter(code=code.replace("-", "")).first()
+    found = (
+        Project.objects.select_related("division", "lead_department")
+        .filter(code=code.replace("-", ""))
+        .first()
+    )
     if found is None:
         return render(request, "portal/project.html", {"error": NotFound().message}, status=404)
-    evidence = public_evidence(found.code, receipt_url=lambda i: request.build_absolute_uri(
-        f"/ledger/v1/receipts/{i}"))
+    evidence = public_evidence(
+        found.code, receipt_url=lambda i: request.build_absolute_uri(f"/ledger/v1/receipts/{i}")
+    )
     return render(request, "portal/project.html", {"project": found, "evidence": evidence})

@@ -79,7 +79,9 @@ def witness(request: HttpRequest) -> HttpResponse:
         if not isinstance(line, str):
             raise TypeError
     except (UnicodeDecodeError, json.JSONDecodeError, KeyError, TypeError):
-        raise ValidationFailed(_("请求体须为 JSON：{\"size\": 整数, \"cosignature\": 字符串}。")) from None
+        raise ValidationFailed(_('请求体须为 JSON：{"size": 整数, "cosignature": 字符串}。')) from None
     cosig = services.cosignature_add(size=size, line=line)
-    return JsonResponse({"size": cosig.checkpoint.size, "witness": cosig.witness.name,
-                         "timestamp": cosig.timestamp}, status=201)
+    return JsonResponse(
+        {"size": cosig.checkpoint.size, "witness": cosig.witness.name, "timestamp": cosig.timestamp},
+        status=201,
+    )

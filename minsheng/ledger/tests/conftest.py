@@ -46,7 +46,13 @@ def anchored(org, project, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         project_services.gate_request(actor=org.user("a_housing"), project=project, to_stage=Stage.PROPOSAL)
     with django_capture_on_commit_callbacks(execute=True):
-        doc = project_services.document_upload(actor=org.user("a_housing"), project=project, kind="proposal",
-                                               title="项目建议书", fileobj=io.BytesIO(PDF), filename="p.pdf")
+        doc = project_services.document_upload(
+            actor=org.user("a_housing"),
+            project=project,
+            kind="proposal",
+            title="项目建议书",
+            fileobj=io.BytesIO(PDF),
+            filename="p.pdf",
+        )
     services.checkpoint_create()
     return {"project": project, "document": doc}

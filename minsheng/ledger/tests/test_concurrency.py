@@ -30,8 +30,9 @@ CHILD = textwrap.dedent("""
     for i in range(15):
         services.anchor(kind="inspection", project_code="P", record=("bench.item", f"{{tag}}-{{i}}"),
                         digest=f"{{i:064x}}", log_obj=log_obj)
-        services.anchor_many([{{"kind": "inspection", "project_code": "P", "record": ("bench.item", f"{{tag}}-b{{i}}-{{j}}"),
-                                "digest": f"{{j:064x}}"}} for j in range(7)], log_obj=log_obj)
+        services.anchor_many([{{"kind": "inspection", "project_code": "P",
+                                "record": ("bench.item", f"{{tag}}-b{{i}}-{{j}}"), "digest": f"{{j:064x}}"}}
+                               for j in range(7)], log_obj=log_obj)
     # at-least-once delivery: the same evidence again from every process appends nothing
     services.anchor(kind="inspection", project_code="P", record=("bench.item", "shared"), digest="ab" * 32,
                     log_obj=log_obj)
@@ -43,10 +44,18 @@ def _run_children(env: dict[str, str], tmp_path: Path) -> None:
     script = tmp_path / "child.py"
     script.write_text(CHILD)
     start_at = time.time() + 6
-    procs = [subprocess.Popen([sys.executable, str(script), f"p{p}", str(start_at)], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for p in range(PROCESSES)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, str(script), f"p{p}", str(start_at)],
+            env=env,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for p in range(PROCESSES)
+    ]
     for p in procs:
-        out, err = p.communicate(timeout=300)
+        _out, err = p.communicate(timeout=300)
         assert p.returncode == 0, err[-2000:]
 
 
@@ -55,7 +64,9 @@ def _check_log() -> None:
     expected = PROCESSES * 15 * 8 + 1
     indices = list(Leaf.objects.filter(log=log_obj).order_by("index").values_list("index", flat=True))
     assert log_obj.size == expected and indices == list(range(expected))
-    data = [bytes(d) for d in Leaf.objects.filter(log=log_obj).order_by("index").values_list("data", flat=True)]
+    data = [
+        bytes(d) for d in Leaf.objects.filter(log=log_obj).order_by("index").values_list("data", flat=True)
+    ]
     assert bytes(log_obj.root) == merkle.mth(merkle.Hasher(log_obj.hash_alg), data)
     assert verification.verify(log_obj=log_obj, save=False).ok
 
@@ -64,8 +75,14 @@ def _check_log() -> None:
 @pytest.mark.django_db
 def test_concurrent_appenders_leave_no_gaps_or_duplicates(tmp_path, settings):
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")}
-    env.update({"LEDGER_ORIGIN": settings.LEDGER_ORIGIN, "LEDGER_SIGNING_KEY": settings.LEDGER_SIGNING_KEY,
-                "MINSHENG_DATA_DIR": str(tmp_path), "LOG_LEVEL": "WARNING"})
+    env.update(
+        {
+            "LEDGER_ORIGIN": settings.LEDGER_ORIGIN,
+            "LEDGER_SIGNING_KEY": settings.LEDGER_SIGNING_KEY,
+            "MINSHENG_DATA_DIR": str(tmp_path),
+            "LOG_LEVEL": "WARNING",
+        }
+    )
     # A fresh store the processes share (the test database is in memory on SQLite, and is flushed
     # between tests on PostgreSQL): a WAL file, or a scratch PostgreSQL database.
     scratch = None
@@ -82,7 +99,9 @@ def test_concurrent_appenders_leave_no_gaps_or_duplicates(tmp_path, settings):
     else:
         env["SQLITE_PATH"] = str(tmp_path / "concurrent.sqlite3")
     try:
-        subprocess.run([sys.executable, "-m", "minsheng.cli", "migrate", "-v0"], env=env, check=True, cwd=REPO)
+        subprocess.run(
+            [sys.executable, "-m", "minsheng.cli", "migrate", "-v0"], env=env, check=True, cwd=REPO
+        )
         _run_children(env, tmp_path)
         check = textwrap.dedent(f"""
             import sys; sys.path.insert(0, {str(REPO)!r})
@@ -92,7 +111,9 @@ def test_concurrent_appenders_leave_no_gaps_or_duplicates(tmp_path, settings):
             test_concurrency._check_log()
             print("checked")
         """)
-        done = subprocess.run([sys.executable, "-c", check], env=env, capture_output=True, text=True, cwd=REPO)
+        done = subprocess.run(
+            [sys.executable, "-c", check], env=env, capture_output=True, text=True, cwd=REPO
+        )
         assert done.returncode == 0 and "checked" in done.stdout, done.stderr[-3000:]
     finally:
         if scratch:

@@ -16,13 +16,27 @@ from minsheng.ledger import merkle
 from minsheng.ledger.merkle import Hasher, ProofError
 
 REPO = Path(__file__).resolve().parents[3]
-VECTORS = Path(os.environ.get("MINSHENG_TESTVECTORS",
-                              REPO.parent / "shared" / "testvectors" / "rfc6962-transparency-dev-merkle"))
+VECTORS = Path(
+    os.environ.get(
+        "MINSHENG_TESTVECTORS", REPO.parent / "shared" / "testvectors" / "rfc6962-transparency-dev-merkle"
+    )
+)
 SHA = Hasher("sha256")
 
 # The classic 8-leaf Certificate Transparency tree and its roots (SOURCE.md of the vectors).
-CT_LEAVES = [bytes.fromhex(h) for h in ("", "00", "10", "2021", "3031", "40414243", "5051525354555657",
-                                        "606162636465666768696a6b6c6d6e6f")]
+CT_LEAVES = [
+    bytes.fromhex(h)
+    for h in (
+        "",
+        "00",
+        "10",
+        "2021",
+        "3031",
+        "40414243",
+        "5051525354555657",
+        "606162636465666768696a6b6c6d6e6f",
+    )
+]
 CT_ROOTS = [
     "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
     "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
@@ -38,8 +52,10 @@ CT_ROOTS = [
 def _vector_files(kind: str) -> list[Path]:
     directory = VECTORS / kind
     if not directory.is_dir():
-        pytest.fail(f"RFC 6962 test vectors not found at {directory}: set MINSHENG_TESTVECTORS to the "
-                    "rfc6962-transparency-dev-merkle directory (these conformance tests must not be skipped)")
+        pytest.fail(
+            f"RFC 6962 test vectors not found at {directory}: set MINSHENG_TESTVECTORS to the "
+            "rfc6962-transparency-dev-merkle directory (these conformance tests must not be skipped)"
+        )
     files = sorted(directory.rglob("*.json"))
     if not files:
         pytest.fail(f"no test vectors in {directory}")
@@ -60,8 +76,9 @@ def test_inclusion_vectors_are_all_decided_as_expected() -> None:
     for path in files:
         v = json.loads(path.read_text())
         try:
-            merkle.verify_inclusion(SHA, v["leafIdx"], v["treeSize"], _b64(v["leafHash"]), _proof(v["proof"]),
-                                    _b64(v["root"]))
+            merkle.verify_inclusion(
+                SHA, v["leafIdx"], v["treeSize"], _b64(v["leafHash"]), _proof(v["proof"]), _b64(v["root"])
+            )
             accepted = True
         except ProofError:
             accepted = False
@@ -77,8 +94,9 @@ def test_consistency_vectors_are_all_decided_as_expected() -> None:
     for path in files:
         v = json.loads(path.read_text())
         try:
-            merkle.verify_consistency(SHA, v["size1"], v["size2"], _b64(v["root1"]), _b64(v["root2"]),
-                                      _proof(v["proof"]))
+            merkle.verify_consistency(
+                SHA, v["size1"], v["size2"], _b64(v["root1"]), _b64(v["root2"]), _proof(v["proof"])
+            )
             accepted = True
         except ProofError:
             accepted = False
@@ -106,14 +124,19 @@ def test_happy_path_vectors_match_proofs_we_generate() -> None:
 def test_roots_of_the_ct_tree() -> None:
     for n in range(1, 9):
         assert merkle.mth(SHA, CT_LEAVES[:n]).hex() == CT_ROOTS[n - 1]
-        assert merkle.root_from_leaf_hashes(SHA, [SHA.leaf(d) for d in CT_LEAVES[:n]]).hex() == CT_ROOTS[n - 1]
+        assert (
+            merkle.root_from_leaf_hashes(SHA, [SHA.leaf(d) for d in CT_LEAVES[:n]]).hex() == CT_ROOTS[n - 1]
+        )
     assert merkle.mth(SHA, []) == SHA.empty_root()
 
 
 def test_sm3_hasher_uses_the_same_domain_separation() -> None:
     sm3 = Hasher("sm3")
     assert sm3.leaf(b"abc") == __import__("hashlib").new("sm3", b"\x00abc").digest()
-    assert sm3.node(b"a" * 32, b"b" * 32) == __import__("hashlib").new("sm3", b"\x01" + b"a" * 32 + b"b" * 32).digest()
+    assert (
+        sm3.node(b"a" * 32, b"b" * 32)
+        == __import__("hashlib").new("sm3", b"\x01" + b"a" * 32 + b"b" * 32).digest()
+    )
 
 
 def _reader(leaf_hashes: list[bytes], hasher: Hasher = SHA):
@@ -134,7 +157,9 @@ def _tree(n: int) -> list[bytes]:
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.integers(min_value=1, max_value=300).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n - 1))))
+@given(
+    st.integers(min_value=1, max_value=300).flatmap(lambda n: st.tuples(st.just(n), st.integers(0, n - 1)))
+)
 def test_generated_inclusion_proofs_verify_and_mutations_fail(case: tuple[int, int]) -> None:
     n, m = case
     leaves = _tree(n)

@@ -14,7 +14,9 @@ from minsheng.ledger.note import NoteError
 # Go's golang.org/x/mod/sumdb/note documentation example key and signed text.
 GO_SKEY = "PRIVATE+KEY+PeterNeumann+c74f20a3+AYEKFALVFGyNhPJEMzD1QIDr+Y7hfZx09iUvxdXHKDFz"
 GO_VKEY = "PeterNeumann+c74f20a3+ARpc2QcUPDhMQegwxbzhKqiBfsVkmqq/LDE4izWy10TW"
-GO_TEXT = "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
+GO_TEXT = (
+    "If you think cryptography is the answer to your problem,\nthen you don't know what your problem is.\n"
+)
 
 
 def test_key_ids_and_formats_match_the_go_note_package() -> None:
@@ -38,7 +40,9 @@ def test_tampered_body_signature_or_key_is_refused() -> None:
     blob = bytearray(base64.b64decode(line.split(" ")[2]))
     blob[10] ^= 1
     with pytest.raises(NoteError):
-        note.verify_note("a\nb\n\n\u2014 minsheng.local/ledger " + base64.b64encode(bytes(blob)).decode() + "\n", v)
+        note.verify_note(
+            "a\nb\n\n\u2014 minsheng.local/ledger " + base64.b64encode(bytes(blob)).decode() + "\n", v
+        )
     for bad in ("a\nb\n", "a\r\nb\n\n" + line, "\n\n" + line, "a\n\n- x AAAAAAAA\n"):
         with pytest.raises(NoteError):
             note.verify_note(bad, v)
@@ -52,8 +56,12 @@ def test_checkpoint_round_trip_and_malformed_bodies() -> None:
     cp = note.Checkpoint("minsheng.local/ledger", 42, b"\x07" * 32)
     assert cp.body == "minsheng.local/ledger\n42\n" + base64.b64encode(b"\x07" * 32).decode() + "\n"
     assert note.parse_checkpoint(cp.body) == cp
-    for bad in ("o\n042\n" + base64.b64encode(b"1" * 32).decode() + "\n", "o\n1\nAAAA\n", "o\n1\n",
-                "o\n-1\n" + base64.b64encode(b"1" * 32).decode() + "\n"):
+    for bad in (
+        "o\n042\n" + base64.b64encode(b"1" * 32).decode() + "\n",
+        "o\n1\nAAAA\n",
+        "o\n1\n",
+        "o\n-1\n" + base64.b64encode(b"1" * 32).decode() + "\n",
+    ):
         with pytest.raises(NoteError):
             note.parse_checkpoint(bad)
 
@@ -78,9 +86,11 @@ def test_sm2_signatures_verify_and_take_the_nonce_from_secrets() -> None:
     signer = note.generate("gm.example/ledger", "sm2")
     again = note.parse_signer(signer.skey)
     assert again.public == signer.public
-    with mock.patch("random.randint", side_effect=AssertionError("random used")), \
-            mock.patch("random.choice", side_effect=AssertionError("random used")), \
-            mock.patch("minsheng.ledger.note.secrets.randbelow", wraps=note.secrets.randbelow) as rb:
+    with (
+        mock.patch("random.randint", side_effect=AssertionError("random used")),
+        mock.patch("random.choice", side_effect=AssertionError("random used")),
+        mock.patch("minsheng.ledger.note.secrets.randbelow", wraps=note.secrets.randbelow) as rb,
+    ):
         text = note.sign_note("hello\n", signer)
     assert rb.called
     assert note.verify_note(text, note.parse_verifier(signer.verifier.vkey)).body == "hello\n"
@@ -89,10 +99,17 @@ def test_sm2_signatures_verify_and_take_the_nonce_from_secrets() -> None:
 
 
 def _statement(**kw) -> canonical.Statement:
-    base = dict(kind="document", project_code="2026-990102-47-01-000001".replace("-", "")[:24],
-                record_model="projects.document", record_id="7", digest_alg="sha256", digest="ab" * 32,
-                actor_role="dept_officer", actor_commitment="cd" * 32,
-                time=canonical.format_time(dt.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC)))
+    base = dict(
+        kind="document",
+        project_code="2026-990102-47-01-000001".replace("-", "")[:24],
+        record_model="projects.document",
+        record_id="7",
+        digest_alg="sha256",
+        digest="ab" * 32,
+        actor_role="dept_officer",
+        actor_commitment="cd" * 32,
+        time=canonical.format_time(dt.datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=dt.UTC)),
+    )
     base.update(kw)
     return canonical.Statement(**base)
 
@@ -105,8 +122,13 @@ def test_statement_bytes_are_rfc8785_and_round_trip() -> None:
     assert canonical.parse(leaf) == s
     with pytest.raises(canonical.StatementError):
         canonical.parse(leaf.replace(b'{"actor"', b'{ "actor"'))
-    for bad in (dict(digest="zz"), dict(kind="Bad Kind"), dict(record_model="Document"), dict(time="now"),
-                dict(digest_alg="md5")):
+    for bad in (
+        dict(digest="zz"),
+        dict(kind="Bad Kind"),
+        dict(record_model="Document"),
+        dict(time="now"),
+        dict(digest_alg="md5"),
+    ):
         with pytest.raises(canonical.StatementError):
             canonical.statement_bytes(_statement(**bad))
 
@@ -118,11 +140,19 @@ _text = st.text(st.characters(blacklist_categories=("Cs",)), max_size=20)
 
 
 @settings(max_examples=300, deadline=None)
-@given(st.fixed_dictionaries({"v": st.just(1), "type": _text, "project": _text,
-                              "record": st.fixed_dictionaries({"model": _text, "id": _text}),
-                              "digest": st.fixed_dictionaries({"alg": _text, "value": _text}),
-                              "actor": st.fixed_dictionaries({"role": _text, "commitment": _text}),
-                              "time": _text}))
+@given(
+    st.fixed_dictionaries(
+        {
+            "v": st.just(1),
+            "type": _text,
+            "project": _text,
+            "record": st.fixed_dictionaries({"model": _text, "id": _text}),
+            "digest": st.fixed_dictionaries({"alg": _text, "value": _text}),
+            "actor": st.fixed_dictionaries({"role": _text, "commitment": _text}),
+            "time": _text,
+        }
+    )
+)
 def test_the_fast_statement_encoding_is_byte_identical_to_rfc8785(value) -> None:
     import rfc8785
 

@@ -22,7 +22,9 @@ def test_timeline_shows_each_entry_with_its_status(client, org, anchored):
     assert html.count("一致") == 2 and "/ledger/v1/receipts/1" in html
     with connection.cursor() as cur:
         cur.execute("UPDATE projects_stagetransition SET to_stage = 'construction'")
-    assert "记录已被修改" in client.get(f"/console/ledger/projects/{anchored['project'].pk}/").content.decode()
+    assert (
+        "记录已被修改" in client.get(f"/console/ledger/projects/{anchored['project'].pk}/").content.decode()
+    )
 
 
 def test_timeline_of_a_project_out_of_scope_is_404(client, org, anchored):

@@ -42,14 +42,19 @@ def test_the_standalone_file_runs_on_its_own_with_only_the_standard_library(rece
     isolated = tmp_path / "verify_receipt.py"
     isolated.write_bytes(VERIFIER.read_bytes())
     # -I: isolated mode, no project on the path; only site-packages (for `cryptography`).
-    ok = subprocess.run([sys.executable, "-I", str(isolated), str(path), "--key", signer.verifier.vkey],
-                        capture_output=True, text=True, cwd=tmp_path)
+    ok = subprocess.run(
+        [sys.executable, "-I", str(isolated), str(path), "--key", signer.verifier.vkey],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+    )
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "校验通过" in ok.stdout
     receipt["statement"]["record"]["id"] = "999"
     path.write_text(json.dumps(receipt), encoding="utf-8")
-    bad = subprocess.run([sys.executable, "-I", str(isolated), str(path)], capture_output=True, text=True,
-                         cwd=tmp_path)
+    bad = subprocess.run(
+        [sys.executable, "-I", str(isolated), str(path)], capture_output=True, text=True, cwd=tmp_path
+    )
     assert bad.returncode == 1 and "校验失败" in bad.stdout
 
 
@@ -84,11 +89,15 @@ TAMPERS = {
     "proof element": lambda r: r["inclusion_proof"].__setitem__(0, _flip_b64(r["inclusion_proof"][0])),
     "proof extra": lambda r: r["inclusion_proof"].append(r["inclusion_proof"][0]),
     "proof missing": lambda r: r["inclusion_proof"].pop(),
-    "checkpoint root": lambda r: r.__setitem__("checkpoint", r["checkpoint"].replace(
-        r["checkpoint"].split("\n")[2], _flip_b64(r["checkpoint"].split("\n")[2]))),
+    "checkpoint root": lambda r: r.__setitem__(
+        "checkpoint",
+        r["checkpoint"].replace(r["checkpoint"].split("\n")[2], _flip_b64(r["checkpoint"].split("\n")[2])),
+    ),
     "checkpoint size": lambda r: r.__setitem__("checkpoint", r["checkpoint"].replace("\n2\n", "\n3\n", 1)),
     "checkpoint signature": lambda r: r.__setitem__("checkpoint", r["checkpoint"][:-10] + "AAAAAAAAA\n"),
-    "log key": lambda r: r.__setitem__("log_key", note.generate(r["checkpoint"].split("\n")[0]).verifier.vkey),
+    "log key": lambda r: r.__setitem__(
+        "log_key", note.generate(r["checkpoint"].split("\n")[0]).verifier.vkey
+    ),
 }
 
 
@@ -128,7 +137,11 @@ def test_receipt_carries_witness_cosignatures_that_verify(anchored, receipt):
 
 
 def test_no_receipt_before_a_checkpoint_covers_the_entry(anchored, client):
-    services.anchor(kind="inspection", project_code=anchored["project"].code,
-                    record=("construction.inspection", "1"), digest="ab" * 32)
+    services.anchor(
+        kind="inspection",
+        project_code=anchored["project"].code,
+        record=("construction.inspection", "1"),
+        digest="ab" * 32,
+    )
     resp = client.get("/ledger/v1/receipts/2")
     assert resp.status_code == 404 and "检查点" in resp.json()["error"]["message"]

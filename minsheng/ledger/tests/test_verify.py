@@ -22,11 +22,29 @@ pytestmark = pytest.mark.django_db
 def grown(anchored):
     """20 entries (2 from the project, 18 more), checkpoints at sizes 2, 11 and 20."""
     code = anchored["project"].code
-    services.anchor_many([{"kind": "inspection", "project_code": code, "record": ("construction.inspection", str(i)),
-                           "digest": f"{i:064x}"} for i in range(9)])
+    services.anchor_many(
+        [
+            {
+                "kind": "inspection",
+                "project_code": code,
+                "record": ("construction.inspection", str(i)),
+                "digest": f"{i:064x}",
+            }
+            for i in range(9)
+        ]
+    )
     services.checkpoint_create()
-    services.anchor_many([{"kind": "inspection", "project_code": code, "record": ("construction.inspection", str(i)),
-                           "digest": f"{i:064x}"} for i in range(9, 18)])
+    services.anchor_many(
+        [
+            {
+                "kind": "inspection",
+                "project_code": code,
+                "record": ("construction.inspection", str(i)),
+                "digest": f"{i:064x}",
+            }
+            for i in range(9, 18)
+        ]
+    )
     services.checkpoint_create()
     assert list(Checkpoint.objects.order_by("size").values_list("size", flat=True)) == [2, 11, 20]
     return anchored
@@ -46,8 +64,15 @@ def _run() -> tuple[verification.Report, int, str]:
 
 
 def _names(report: verification.Report) -> list[tuple]:
-    fields = {"leaf": ("index", "other"), "node": ("level", "index"), "record": ("model", "id"),
-              "checkpoint": ("size",), "head": (), "salt": ("index",), "cosignature": ("size", "witness")}
+    fields = {
+        "leaf": ("index", "other"),
+        "node": ("level", "index"),
+        "record": ("model", "id"),
+        "checkpoint": ("size",),
+        "head": (),
+        "salt": ("index",),
+        "cosignature": ("size", "witness"),
+    }
     return [(p["what"], *[p[k] for k in fields[p["what"]] if k in p]) for p in report.problems]
 
 
@@ -105,8 +130,10 @@ def test_altered_checkpoint_root_is_named(grown, signer):
     # Even a re-signed checkpoint (stolen key) with a wrong root is caught against the recomputed tree.
     cp = Checkpoint.objects.get(size=11)
     body = note.Checkpoint(signer.name, 11, b"\x03" * 32).body
-    _sql("UPDATE ledger_checkpoint SET note = %s, root = %s WHERE id = %s",
-         [note.sign_note(body, signer), b"\x03" * 32, cp.pk])
+    _sql(
+        "UPDATE ledger_checkpoint SET note = %s, root = %s WHERE id = %s",
+        [note.sign_note(body, signer), b"\x03" * 32, cp.pk],
+    )
     report, code, _out = _run()
     assert _names(report) == [("checkpoint", 11)] and code == 1
     cp2 = Checkpoint.objects.get(size=20)
@@ -159,12 +186,15 @@ def test_the_nightly_task_alerts_administrators_on_failure(grown, org):
     _sql("UPDATE ledger_log SET root = %s", [b"\x02" * 32])
     assert tasks.verify_log.call() is False
     admins = [u for u in org.users.values() if u.role == Role.SYSADMIN]
-    assert admins and all(Notification.objects.filter(recipient=u, kind="ledger.verify_failed").exists()
-                          for u in admins)
+    assert admins and all(
+        Notification.objects.filter(recipient=u, kind="ledger.verify_failed").exists() for u in admins
+    )
 
 
 def test_a_tampered_head_is_never_signed(grown):
-    services.anchor(kind="inspection", project_code="P", record=("construction.inspection", "x"), digest="ee" * 32)
+    services.anchor(
+        kind="inspection", project_code="P", record=("construction.inspection", "x"), digest="ee" * 32
+    )
     _sql("UPDATE ledger_log SET root = %s", [b"\x02" * 32])
     from minsheng.core.errors import Conflict
 

@@ -1,11 +1,11 @@
 """`minsheng ledger …`: operate and check the evidence ledger.
 
-  verify            recompute the whole tree, check every checkpoint and record; non-zero on failure
-  verify-receipt    check an evidence receipt offline (same code as the standalone verify_receipt.py)
-  checkpoint        sign a checkpoint now (when the tree has grown, or --force)
-  keygen            print a new signing key (or a witness key with --witness)
-  witness-add       register a witness's public key
-  witness           run as a witness: check consistency and co-sign the newest checkpoint
+verify            recompute the whole tree, check every checkpoint and record; non-zero on failure
+verify-receipt    check an evidence receipt offline (same code as the standalone verify_receipt.py)
+checkpoint        sign a checkpoint now (when the tree has grown, or --force)
+keygen            print a new signing key (or a witness key with --witness)
+witness-add       register a witness's public key
+witness           run as a witness: check consistency and co-sign the newest checkpoint
 """
 
 from __future__ import annotations
@@ -61,12 +61,24 @@ class Command(BaseCommand):
 
         report = verification.verify(records=not opts["no_records"])
         if opts["json"]:
-            self.stdout.write(json.dumps({"ok": report.ok, "size": report.size, "problems": report.problems,
-                                          "consequences": report.consequences}, ensure_ascii=False, indent=2))
+            self.stdout.write(
+                json.dumps(
+                    {
+                        "ok": report.ok,
+                        "size": report.size,
+                        "problems": report.problems,
+                        "consequences": report.consequences,
+                    },
+                    ensure_ascii=False,
+                    indent=2,
+                )
+            )
         else:
-            self.stdout.write(f"log {report.origin}: {report.size} entries, {report.leaves} leaves read, "
-                              f"{report.checkpoints} checkpoints, {report.records_checked} records re-digested"
-                              f" ({report.records_unregistered} of unregistered types)")
+            self.stdout.write(
+                f"log {report.origin}: {report.size} entries, {report.leaves} leaves read, "
+                f"{report.checkpoints} checkpoints, {report.records_checked} records re-digested"
+                f" ({report.records_unregistered} of unregistered types)"
+            )
             for p in report.problems:
                 self.stdout.write(f"ALTERED: {p['message']}")
             for c in report.consequences:
@@ -121,8 +133,12 @@ class Command(BaseCommand):
                     raise CommandError(f"could not fetch the log key (HTTP {status})")
                 log_key = note.parse_verifier(json.loads(raw)["log"]["vkey"])
                 self.stderr.write("warning: log key fetched from the log itself; pin it with --log-key")
-            result = witness.run(base_url=opts["url"], witness=signer, log_key=log_key, state_path=opts["state"])
+            result = witness.run(
+                base_url=opts["url"], witness=signer, log_key=log_key, state_path=opts["state"]
+            )
         except (OSError, note.NoteError, witness.WitnessError) as exc:
             raise CommandError(str(exc)) from None
-        self.stdout.write(f"co-signed {result['origin']} at size {result['size']}"
-                          + (f" (consistent with {result['previous']})" if result["previous"] else ""))
+        self.stdout.write(
+            f"co-signed {result['origin']} at size {result['size']}"
+            + (f" (consistent with {result['previous']})" if result["previous"] else "")
+        )
