@@ -46,9 +46,16 @@ def _setup_django() -> None:
 
 
 def _items(start: int, n: int, tag: str) -> list[dict]:
-    return [{"kind": "inspection", "project_code": f"99010220260{(i % 1000):04d}00000001"[:24],
-             "record": ("bench.item", f"{tag}{i}"), "digest": hashlib.sha256(f"{tag}{i}".encode()).hexdigest(),
-             "actor_role": "supervisor"} for i in range(start, start + n)]
+    return [
+        {
+            "kind": "inspection",
+            "project_code": f"99010220260{(i % 1000):04d}00000001"[:24],
+            "record": ("bench.item", f"{tag}{i}"),
+            "digest": hashlib.sha256(f"{tag}{i}".encode()).hexdigest(),
+            "actor_role": "supervisor",
+        }
+        for i in range(start, start + n)
+    ]
 
 
 def worker(mode: str, count: int, batch: int, tag: str, start_at: float) -> None:
@@ -65,7 +72,7 @@ def worker(mode: str, count: int, batch: int, tag: str, start_at: float) -> None
         for start in range(0, count, batch):
             services.anchor_many(_items(start, min(batch, count - start), tag), log_obj=log_obj)
     else:
-        for i, item in enumerate(_items(0, count, tag)):
+        for item in _items(0, count, tag):
             services.anchor(log_obj=log_obj, **item)
     connection.close()
     print(json.dumps({"end": time.time(), "count": count}))
@@ -73,7 +80,34 @@ def worker(mode: str, count: int, batch: int, tag: str, start_at: float) -> None
 
 def _pct(values: list[float], p: float) -> float:
     values = sorted(values)
-    return values[min(len(values) - 1, int(round(p / 100 * (len(values) - 1))))]
+    return values[min(len(values) - 1, round(p / 100 * (len(values) - 1)))]
+
+
+def proofs_only(db: str, size: int, proofs: int) -> dict:
+    """Re-measure proof latency on the log a previous full run left behind (no fill)."""
+    _setup_django()
+    from minsheng.ledger import selectors
+
+    head = selectors.head()
+    rng = random.Random(2026)
+    inc, con = [], []
+    for _ in range(proofs):
+        t = time.perf_counter()
+        selectors.inclusion(rng.randrange(size), size, head)
+        inc.append((time.perf_counter() - t) * 1000)
+        t = time.perf_counter()
+        selectors.consistency(rng.randrange(1, size), size, head)
+        con.append((time.perf_counter() - t) * 1000)
+    return {
+        "db": db,
+        "size": size,
+        "log_size": head.size,
+        "proof_ms": {
+            "inclusion": {"p50": round(statistics.median(inc), 3), "p95": round(_pct(inc, 95), 3)},
+            "consistency": {"p50": round(statistics.median(con), 3), "p95": round(_pct(con, 95), 3)},
+            "requests": proofs,
+        },
+    }
 
 
 def run(db: str, size: int, batch: int, proofs: int, unbatched: int, conc_batches: int) -> dict:
@@ -99,15 +133,25 @@ def run(db: str, size: int, batch: int, proofs: int, unbatched: int, conc_batche
         done += n
         if done % 100_000 == 0 or done == size:
             now = time.perf_counter()
-            segments.append({"up_to": done, "entries_per_s": round((done - (segments[-1]["up_to"] if segments else 0))
-                                                                   / (now - seg_t))})
+            segments.append(
+                {
+                    "up_to": done,
+                    "entries_per_s": round(
+                        (done - (segments[-1]["up_to"] if segments else 0)) / (now - seg_t)
+                    ),
+                }
+            )
             seg_t = now
             print(f"  [{db}] {done:,} entries, {segments[-1]['entries_per_s']:,}/s", flush=True)
     fill = time.perf_counter() - t0
     with connection.cursor() as cur:  # fresh statistics, as autovacuum (PostgreSQL) would gather
         cur.execute("ANALYZE")
-    result["append_batched_single"] = {"entries": size, "seconds": round(fill, 2),
-                                       "entries_per_s": round(size / fill), "segments": segments}
+    result["append_batched_single"] = {
+        "entries": size,
+        "seconds": round(fill, 2),
+        "entries_per_s": round(size / fill),
+        "segments": segments,
+    }
     services.checkpoint_create()
 
     # 2. proofs at `size`
@@ -133,8 +177,10 @@ def run(db: str, size: int, batch: int, proofs: int, unbatched: int, conc_batche
     t = time.perf_counter()
     report = verification.verify(records=True)
     verify_s = time.perf_counter() - t
-    leaves = [bytes(d) for d in Leaf.objects.filter(log=log_obj).order_by("index")
-              .values_list("data", flat=True)[:size]]
+    leaves = [
+        bytes(d)
+        for d in Leaf.objects.filter(log=log_obj).order_by("index").values_list("data", flat=True)[:size]
+    ]
     t = time.perf_counter()
     sha = hashlib.sha256
     level = [sha(b"\x00" + d).digest() for d in leaves]
@@ -147,46 +193,78 @@ def run(db: str, size: int, batch: int, proofs: int, unbatched: int, conc_batche
         level = nxt
     raw_s = time.perf_counter() - t
     del leaves, level
-    result["verification"] = {"seconds": round(verify_s, 2), "ok": report.ok, "problems": len(report.problems),
-                              "raw_hashlib_seconds": round(raw_s, 2), "hashes": size + nodes,
-                              "ratio_to_raw": round(verify_s / raw_s, 2)}
+    result["verification"] = {
+        "seconds": round(verify_s, 2),
+        "ok": report.ok,
+        "problems": len(report.problems),
+        "raw_hashlib_seconds": round(raw_s, 2),
+        "hashes": size + nodes,
+        "ratio_to_raw": round(verify_s / raw_s, 2),
+    }
 
     # 4. unbatched, single process
     t = time.perf_counter()
     for item in _items(0, unbatched, "u"):
         services.anchor(log_obj=log_obj, **item)
     s = time.perf_counter() - t
-    result["append_unbatched_single"] = {"entries": unbatched, "seconds": round(s, 2),
-                                         "entries_per_s": round(unbatched / s)}
+    result["append_unbatched_single"] = {
+        "entries": unbatched,
+        "seconds": round(s, 2),
+        "entries_per_s": round(unbatched / s),
+    }
     connection.close()
 
     # 5. four concurrent processes
     for mode, count in (("batched", conc_batches * batch), ("unbatched", unbatched // 4)):
         start_at = time.time() + 8
-        procs = [subprocess.Popen([sys.executable, __file__, "--_worker", mode, str(count), str(batch),
-                                   f"{mode}{p}-", str(start_at)], stdout=subprocess.PIPE, env=os.environ.copy())
-                 for p in range(4)]
+        procs = [
+            subprocess.Popen(
+                [
+                    sys.executable,
+                    __file__,
+                    "--_worker",
+                    mode,
+                    str(count),
+                    str(batch),
+                    f"{mode}{p}-",
+                    str(start_at),
+                ],
+                stdout=subprocess.PIPE,
+                env=os.environ.copy(),
+            )
+            for p in range(4)
+        ]
         outs = [json.loads(p.communicate()[0].decode().strip().splitlines()[-1]) for p in procs]
         wall = max(o["end"] for o in outs) - start_at
         total = sum(o["count"] for o in outs)
-        result[f"append_{mode}_4proc"] = {"entries": total, "seconds": round(wall, 2),
-                                          "entries_per_s": round(total / wall)}
+        result[f"append_{mode}_4proc"] = {
+            "entries": total,
+            "seconds": round(wall, 2),
+            "entries_per_s": round(total / wall),
+        }
 
     head = Log.objects.get(pk=log_obj.pk)
     n = Leaf.objects.filter(log=log_obj).count()
     distinct = Leaf.objects.filter(log=log_obj).values("index").distinct().count()
     top = Leaf.objects.filter(log=log_obj).order_by("-index").values_list("index", flat=True).first()
-    result["integrity_after_concurrency"] = {"head_size": head.size, "rows": n, "distinct_indices": distinct,
-                                             "max_index": top, "no_gaps_no_duplicates":
-                                             n == distinct == head.size == top + 1}
+    result["integrity_after_concurrency"] = {
+        "head_size": head.size,
+        "rows": n,
+        "distinct_indices": distinct,
+        "max_index": top,
+        "no_gaps_no_duplicates": n == distinct == head.size == top + 1,
+    }
     return result
 
 
 def machine() -> dict:
     cpu = ""
     try:
-        cpu = next(line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                   if line.startswith("model name"))
+        cpu = next(
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        )
     except (OSError, StopIteration):
         pass
     mem = ""
@@ -197,18 +275,32 @@ def machine() -> dict:
     pg = subprocess.run(["psql", PG_ADMIN, "-Atc", "show server_version"], capture_output=True, text=True)
     import sqlite3
 
-    return {"cpu": cpu, "cores": os.cpu_count(), "memory": mem, "python": platform.python_version(),
-            "sqlite": sqlite3.sqlite_version, "postgres": pg.stdout.strip() or "n/a", "os": platform.platform()}
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "memory": mem,
+        "python": platform.python_version(),
+        "sqlite": sqlite3.sqlite_version,
+        "postgres": pg.stdout.strip() or "n/a",
+        "os": platform.platform(),
+    }
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", action="append", choices=["sqlite", "postgres"])
     parser.add_argument("--size", type=int, default=1_000_000)
     parser.add_argument("--batch", type=int, default=1000)
     parser.add_argument("--proofs", type=int, default=1000)
     parser.add_argument("--unbatched", type=int, default=2000)
     parser.add_argument("--concurrent-batches", type=int, default=20, help="batches per process, 4 processes")
+    parser.add_argument(
+        "--proofs-only",
+        action="store_true",
+        help="re-measure proof latency on the database a previous full run left behind",
+    )
     parser.add_argument("--_worker", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--_run", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -217,6 +309,10 @@ def main() -> None:
         worker(mode, int(count), int(batch), tag, float(start_at))
         return
     if args._run:
+        if args.proofs_only:
+            out = proofs_only(args._run, args.size, args.proofs)
+            print("RESULT " + json.dumps(out))
+            return
         out = run(args._run, args.size, args.batch, args.proofs, args.unbatched, args.concurrent_batches)
         print("RESULT " + json.dumps(out))
         return
@@ -227,26 +323,50 @@ def main() -> None:
         env.update({"LEDGER_ORIGIN": "bench.minsheng.local/ledger", "LOG_LEVEL": "WARNING"})
         tmp = tempfile.mkdtemp(prefix="ledger-bench-")
         env["MINSHENG_DATA_DIR"] = tmp
-        if db == "postgres":
-            subprocess.run(["psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS minsheng_ledger_bench"], check=True)
+        if db == "postgres" and args.proofs_only:
+            env["DATABASE_URL"] = PG_BENCH
+        elif db == "sqlite" and args.proofs_only:
+            env["SQLITE_PATH"] = str(Path(tempfile.gettempdir()) / "ledger-bench-sqlite.sqlite3")
+        elif db == "postgres":
+            subprocess.run(
+                ["psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS minsheng_ledger_bench"], check=True
+            )
             subprocess.run(["psql", PG_ADMIN, "-qc", "CREATE DATABASE minsheng_ledger_bench"], check=True)
             env["DATABASE_URL"] = PG_BENCH
         else:
-            env["SQLITE_PATH"] = str(Path(tmp) / "bench.sqlite3")
-        cmd = [sys.executable, __file__, "--_run", db, "--size", str(args.size), "--batch", str(args.batch),
-               "--proofs", str(args.proofs), "--unbatched", str(args.unbatched),
-               "--concurrent-batches", str(args.concurrent_batches)]
+            # Kept in the temporary directory (not deleted) so --proofs-only can reuse it.
+            env["SQLITE_PATH"] = str(Path(tempfile.gettempdir()) / "ledger-bench-sqlite.sqlite3")
+            for suffix in ("", "-wal", "-shm"):
+                Path(env["SQLITE_PATH"] + suffix).unlink(missing_ok=True)
+        cmd = [
+            sys.executable,
+            __file__,
+            "--_run",
+            db,
+            "--size",
+            str(args.size),
+            "--batch",
+            str(args.batch),
+            "--proofs",
+            str(args.proofs),
+            "--unbatched",
+            str(args.unbatched),
+            "--concurrent-batches",
+            str(args.concurrent_batches),
+        ] + (["--proofs-only"] if args.proofs_only else [])
         print(f"== {db}: {' '.join(cmd[1:])}", flush=True)
         t = time.perf_counter()
         proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True)
-        sys.stdout.write("".join(line + "\n" for line in proc.stdout.splitlines() if not line.startswith("RESULT ")))
+        sys.stdout.write(
+            "".join(line + "\n" for line in proc.stdout.splitlines() if not line.startswith("RESULT "))
+        )
         if proc.returncode:
             sys.exit(proc.returncode)
         result = json.loads(next(line[7:] for line in proc.stdout.splitlines() if line.startswith("RESULT ")))
         result["machine"] = machine()
         result["command"] = "bench/ledger_bench.py " + " ".join(sys.argv[1:])
         result["wall_seconds"] = round(time.perf_counter() - t, 1)
-        path = results_dir / f"ledger-{db}.json"
+        path = results_dir / f"ledger-{db}{'-proofs' if args.proofs_only else ''}.json"
         path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         print(json.dumps(result, indent=2, ensure_ascii=False))
         print(f"-> {path}")

@@ -147,10 +147,25 @@ def append(log_id: int, items: list[Pending]) -> list[Leaf]:
 
 
 def read_nodes(log: Log, nodes: list[Node]) -> dict[Node, bytes]:
-    """Stored hashes of perfect nodes in one round trip: a UNION ALL of primary-key lookups (level 0
-    from the leaves), so every branch is one index probe on SQLite and PostgreSQL alike."""
+    """Stored hashes of perfect nodes in one round trip (level 0 from the leaves): array joins on
+    PostgreSQL, a UNION ALL of index probes on SQLite."""
     if not nodes:
         return {}
+    if connection.vendor == "postgresql":
+        # Two array lookups plan in a fraction of the time a long UNION ALL takes on PostgreSQL.
+        levels = [lv for lv, _i in nodes if lv]
+        indices = [i for lv, i in nodes if lv]
+        leaves = [i for lv, i in nodes if lv == 0]
+        with connection.cursor() as cur:
+            cur.execute(
+                'SELECT n.level, n."index", n.hash FROM ledger_node n '
+                "JOIN unnest(%s::int[], %s::bigint[]) AS k(level, idx) "
+                'ON n.log_id = %s AND n.level = k.level AND n."index" = k.idx '
+                'UNION ALL SELECT 0, l."index", l.leaf_hash FROM ledger_leaf l '
+                'WHERE l.log_id = %s AND l."index" = ANY(%s::bigint[])',
+                [levels, indices, log.pk, log.pk, leaves],
+            )
+            return {(level, index): bytes(h) for level, index, h in cur.fetchall()}
     parts, params = [], []
     for level, index in nodes:
         if level == 0:
