@@ -1,0 +1,101 @@
+"""The SLA clock and working-day calendar: pure, no database."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from minsheng.feedback import sla
+
+TZ = sla.TZ
+CAL = sla.WorkCalendar()
+
+
+def at(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=TZ)
+
+
+def test_official_holidays_and_make_up_days_come_from_chinese_calendar():
+    assert not CAL.is_workday(dt.date(2026, 10, 1))  # National Day
+    assert not CAL.is_workday(dt.date(2026, 9, 25))  # Mid-Autumn, a Friday
+    assert CAL.is_workday(dt.date(2026, 10, 10))  # Saturday make-up working day
+    assert CAL.is_workday(dt.date(2026, 9, 30))
+
+
+def test_years_the_library_lacks_fall_back_to_weekdays_and_the_jurisdiction_table():
+    assert sla.WorkCalendar.covered(2026)
+    assert not sla.WorkCalendar.covered(2027)
+    assert CAL.is_workday(dt.date(2027, 1, 1))  # a Friday: unknown holiday without the table
+    assert not CAL.is_workday(dt.date(2027, 1, 2))  # Saturday
+    table = sla.WorkCalendar.from_table({"2027": {"holidays": ["2027-01-01"], "workdays": ["2027-01-02"]}})
+    assert not table.is_workday(dt.date(2027, 1, 1))
+    assert table.is_workday(dt.date(2027, 1, 2))
+
+
+def test_working_days_count_from_the_day_after_receipt_and_skip_the_golden_week():
+    received = at(2026, 9, 30, 10)
+    assert CAL.end_of_nth_workday_after(received, 0) == at(2026, 10, 1)
+    assert CAL.end_of_nth_workday_after(received, 1) == at(2026, 10, 9)
+    # 8 Oct, 9 Oct, then the Saturday make-up day 10 Oct.
+    assert CAL.end_of_nth_workday_after(received, 3) == at(2026, 10, 11)
+
+
+def test_working_seconds_ignore_holidays():
+    assert CAL.working_seconds(at(2026, 9, 30, 12), at(2026, 10, 8, 12)) == 24 * 3600
+    assert CAL.working_seconds(at(2026, 10, 2), at(2026, 10, 3)) == 0
+
+
+def test_add_working_seconds_jumps_over_holidays():
+    assert CAL.add_working_seconds(at(2026, 9, 30, 12), 24 * 3600) == at(2026, 10, 8, 12)
+
+
+@pytest.mark.parametrize(
+    ("now", "state"),
+    [
+        (at(2026, 6, 1, 10, 30), sla.State.OK),
+        (at(2026, 6, 1, 10, 45), sla.State.WARNING),
+        (at(2026, 6, 1, 10, 59), sla.State.WARNING),
+        (at(2026, 6, 1, 11, 0), sla.State.BREACH),
+    ],
+)
+def test_hour_budget_warns_at_75_percent_and_breaches_at_100(now, state):
+    c = sla.clock(CAL, phase="first_contact", budget=sla.Budget.parse("1h"), received=at(2026, 6, 1, 10), now=now)
+    assert c.state == state
+    assert c.deadline == at(2026, 6, 1, 11)
+
+
+def test_waiting_for_the_citizen_pauses_the_clock_and_moves_the_deadline():
+    received = at(2026, 6, 1, 0)  # a Monday
+    budget = sla.Budget.parse("1wd")  # due at the end of Tuesday: 48 working hours
+    running = sla.clock(CAL, phase="reply", budget=budget, received=received, now=at(2026, 6, 2, 12))
+    assert running.state == sla.State.WARNING
+    paused = sla.clock(CAL, phase="reply", budget=budget, received=received, now=at(2026, 6, 2, 12),
+                       waiting_since=at(2026, 6, 1, 12))
+    assert paused.state == sla.State.OK
+    resumed = sla.clock(CAL, phase="reply", budget=budget, received=received, now=at(2026, 6, 3, 14),
+                        paused_seconds=24 * 3600)
+    assert resumed.deadline == at(2026, 6, 4)
+    assert resumed.state == sla.State.WARNING
+
+
+def test_done_phases_are_met_or_late():
+    kw = {"phase": "reply", "budget": sla.Budget.parse("0wd"), "received": at(2026, 6, 1, 9)}
+    assert sla.clock(CAL, now=at(2026, 6, 5), done_at=at(2026, 6, 1, 20), **kw).state == sla.State.MET
+    assert sla.clock(CAL, now=at(2026, 6, 5), done_at=at(2026, 6, 2, 1), **kw).state == sla.State.LATE
+
+
+def test_same_day_budget_received_on_a_holiday_is_due_that_night():
+    c = sla.clock(CAL, phase="reply", budget=sla.Budget.parse("0wd"), received=at(2026, 10, 2, 12),
+                  now=at(2026, 10, 2, 22))
+    assert c.deadline == at(2026, 10, 3)
+    assert c.state == sla.State.WARNING
+
+
+def test_escalation_steps():
+    assert [sla.escalation_level(f) for f in (0.9, 1.0, 1.4, 1.5, 2.0, 5.0)] == [0, 1, 1, 2, 3, 3]
+
+
+def test_budget_parse_refuses_unknown_units():
+    with pytest.raises(ValueError):
+        sla.Budget.parse("3d")
