@@ -27,6 +27,46 @@ class Rule:
 
 
 DEFAULTS: dict[str, tuple[Any, str, bool]] = {
+    # Citizen requests (12345): time budgets per phase. "1h" is wall-clock hours; "13wd" is working
+    # days counted from the day after receipt ("0wd": the same day). Most specific wins: urgent,
+    # then "category:<c>", then "kind:<k>", then "default".
+    "feedback.sla": (
+        {
+            "first_contact": {"urgent": "1h", "default": "24h"},
+            "reply": {"urgent": "0wd", "kind:enquiry": "3wd", "kind:help": "3wd", "kind:praise": "5wd",
+                      "default": "13wd"},
+            "closure": {"urgent": "3wd", "kind:enquiry": "5wd", "kind:help": "5wd", "kind:praise": "5wd",
+                        "default": "15wd"},
+        },
+        "12345 热线通行做法：紧急事项当日、咨询求助当日或 3 个工作日、建议投诉举报自受理次日起 13 个工作日答复；"
+        "紧急 1 小时内联系、24 小时内首次响应（示例城市口径，需按本地规定核实）",
+        True,
+    ),
+    # Which kind of department a category goes to, in the request's county (or the nearest division
+    # above that has one); "project" goes to the project's lead department.
+    "feedback.routing": (
+        {"roads": "transport", "housing": "housing", "water": "water", "environment": "ecology",
+         "welfare": "civil", "education": "education", "health": "health", "project": "housing",
+         "other": "govoffice"},
+        "本平台默认分类派单表（按本地三定方案调整）",
+        True,
+    ),
+    # Transfers: the receiving unit must accept within `transfer_accept`; a disputed transfer goes to
+    # the coordinating office, which decides within `coordination`. Citizens may reopen a request
+    # within `reopen_days` calendar days of its closure.
+    "feedback.workflow": (
+        {"transfer_accept": "1wd", "coordination": "2wd", "reopen_days": 15, "coordinator_kind": "govoffice"},
+        "12345 热线通行做法：转办须说明理由，争议由热线工作机构协调（时限为示例，需核实）",
+        True,
+    ),
+    # Holidays and make-up working days for years the chinese_calendar library does not yet cover:
+    # {"2027": {"holidays": ["2027-01-01", …], "workdays": ["2027-02-06", …]}}. Until filled in,
+    # those years count Monday–Friday as working days.
+    "feedback.holiday_table": (
+        {},
+        "国务院办公厅关于节假日安排的通知（逐年发布；库未覆盖的年份须在此补录）",
+        True,
+    ),
     # Simplified lifecycle paths by total investment (yuan). Example: Ningxia rules.
     "lifecycle.simplified_path": (
         {"all_documents_from": "50000000", "fsr_replaces_proposal_from": "15000000"},
@@ -60,6 +100,24 @@ DEFAULTS: dict[str, tuple[Any, str, bool]] = {
     "finance.estimate_excess_ratio": (
         "0.10",
         "政府投资条例第十二条；10% 口径需核实",
+        True,
+    ),
+    # Reported minus evidenced progress (percentage points) above which a project is flagged.
+    "construction.progress_gap_points": (
+        "10",
+        "本平台默认口径（各地可按监理管理办法调整）",
+        True,
+    ),
+    # Evidence older than this (days) at the time of a progress claim does not support the claim.
+    "construction.evidence_max_age_days": (
+        30,
+        "本平台默认口径：监理月报周期",
+        True,
+    ),
+    # Days past a rectification deadline before the order is escalated to the project's responsible person.
+    "construction.rectification_grace_days": (
+        0,
+        "本平台默认口径",
         True,
     ),
 }
