@@ -74,6 +74,9 @@ INSTALLED_APPS = [
     "minsheng.portal",
     "minsheng.ledger",
     "minsheng.demo",
+    "minsheng.feedback",
+    "minsheng.construction",
+    "minsheng.telemetry",
 ]
 
 MIDDLEWARE = [
@@ -236,3 +239,17 @@ if LEDGER_HASH not in {"sha256", "sm3"}:
     raise ImproperlyConfigured("LEDGER_HASH must be sha256 or sm3.")
 LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY", "")
 LEDGER_PUBLIC_KEY = env("LEDGER_PUBLIC_KEY", "")
+
+# Telemetry (devices over MQTT and HTTP). Readings further than the skew in the future, or older
+# than the backfill window (devices buffer while offline), are rejected and counted.
+MQTT_HOST = env("MQTT_HOST", "127.0.0.1")
+MQTT_PORT = envint("MQTT_PORT", 1883)
+MQTT_USERNAME = env("MQTT_USERNAME", "")
+MQTT_PASSWORD = env("MQTT_PASSWORD", "")
+MQTT_TOPIC_PREFIX = env("MQTT_TOPIC_PREFIX", "minsheng/v1/telemetry")
+MQTT_SHARE_GROUP = env("MQTT_SHARE_GROUP", "minsheng")
+TELEMETRY_MAX_CLOCK_SKEW_SECONDS = envint("TELEMETRY_MAX_CLOCK_SKEW_SECONDS", 300)
+TELEMETRY_MAX_BACKFILL_DAYS = envint("TELEMETRY_MAX_BACKFILL_DAYS", 7)
+TELEMETRY_BATCH_SIZE = envint("TELEMETRY_BATCH_SIZE", 500)
+TELEMETRY_BATCH_SECONDS = float(env("TELEMETRY_BATCH_SECONDS", "0.2"))
+TELEMETRY_HTTP_MAX_READINGS = envint("TELEMETRY_HTTP_MAX_READINGS", 5000)

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class TelemetryConfig(AppConfig):
+    name = "minsheng.telemetry"
+    label = "telemetry"
+    verbose_name = _("物联监测")
