@@ -9,14 +9,17 @@ so indices are assigned without gaps or duplicates.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 
-from django.db import connection, transaction
+from django.db import OperationalError, connection, transaction
 from django.utils import timezone
 
 from minsheng.ledger import canonical, merkle
 from minsheng.ledger.merkle import Hasher, Node
 from minsheng.ledger.models import ActorSalt, Leaf, Log
+
+log = logging.getLogger(__name__)
 
 
 def hasher_for(log: Log) -> Hasher:
@@ -37,9 +40,30 @@ class Pending:
     actor_id: int | None = None
 
 
+SQLITE_LOCK_RETRIES = 5
+
+
 def append(log_id: int, items: list[Pending]) -> list[Leaf]:
     """Append statements in one transaction; a statement already in the log (same type, record and
-    digest) is not appended again — its existing leaf is returned in its place."""
+    digest) is not appended again — its existing leaf is returned in its place.
+
+    On SQLite, several processes appending big batches can keep a writer waiting past the busy
+    timeout ("database is locked", raised at BEGIN IMMEDIATE or inside a transaction that is then
+    rolled back whole). When this call owns the transaction it is retried: nothing was written."""
+    outermost = not connection.in_atomic_block
+    for attempt in range(SQLITE_LOCK_RETRIES + 1):
+        try:
+            return _append(log_id, items)
+        except OperationalError as exc:
+            retry = (outermost and connection.vendor == "sqlite" and "locked" in str(exc)
+                     and attempt < SQLITE_LOCK_RETRIES)
+            if not retry:
+                raise
+            log.warning("ledger: SQLite write lock busy, retrying append (%d)", attempt + 1)
+    raise AssertionError("unreachable")
+
+
+def _append(log_id: int, items: list[Pending]) -> list[Leaf]:
     with transaction.atomic():
         log = Log.objects.select_for_update().get(pk=log_id)
         hasher = hasher_for(log)
