@@ -1,0 +1,141 @@
+"""`minsheng ingest-mqtt`: the MQTT side of ingest.
+
+Subscribes to `$share/<group>/minsheng/v1/telemetry/+` at QoS 1 with a persistent session, so several
+processes split the load and a restarted process gets back what it had not acknowledged. Messages
+are acknowledged by hand, and only after the batch they belong to has committed: a process killed
+at any moment loses nothing (unacknowledged messages are delivered again) and stores nothing twice
+(readings are unique on device, time and metric)."""
+
+from __future__ import annotations
+
+import json
+import logging
+import queue
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import paho.mqtt.client as mqtt
+from django.conf import settings
+from django.db import close_old_connections
+
+from minsheng.telemetry import ingest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Incoming:
+    mid: int
+    qos: int
+    topic: str
+    payload: bytes
+
+
+@dataclass
+class Stats:
+    messages: int = 0
+    accepted: int = 0
+    rejected: Counter = field(default_factory=Counter)
+
+
+def parse(item: Incoming, prefix: str) -> dict[str, Any] | None:
+    """The message of one publish, or None when it is not JSON or names another device than its topic."""
+    try:
+        msg = json.loads(item.payload)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    device = item.topic.removeprefix(prefix.rstrip("/") + "/")
+    if not isinstance(msg, dict) or "/" in device or str(msg.get("device", device)) != device:
+        return None
+    msg.setdefault("device", device)
+    return msg
+
+
+class Ingestor:
+    def __init__(self, *, client_id: str, host: str | None = None, port: int | None = None,
+                 batch_size: int | None = None, batch_seconds: float | None = None, group: str | None = None):
+        self.prefix = settings.MQTT_TOPIC_PREFIX
+        self.topic = f"$share/{group or settings.MQTT_SHARE_GROUP}/{self.prefix}/+"
+        self.batch_size = batch_size or settings.TELEMETRY_BATCH_SIZE
+        self.batch_seconds = batch_seconds if batch_seconds is not None else settings.TELEMETRY_BATCH_SECONDS
+        self.inbox: queue.Queue[Incoming] = queue.Queue()
+        self.stats = Stats()
+        self.subscribed = threading.Event()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
+                                  protocol=mqtt.MQTTv311)
+        self.client.manual_ack_set(True)
+        if settings.MQTT_USERNAME:
+            self.client.username_pw_set(settings.MQTT_USERNAME, settings.MQTT_PASSWORD or None)
+        self.client.on_connect = self._on_connect
+        self.client.on_subscribe = lambda *a, **k: self.subscribed.set()
+        self.client.on_message = self._on_message
+        self.host = host or settings.MQTT_HOST
+        self.port = port or settings.MQTT_PORT
+
+    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason: Any, props: Any) -> None:
+        if reason.is_failure:
+            log.error("MQTT connect refused: %s", reason)
+            return
+        client.subscribe(self.topic, qos=1)
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        self.inbox.put(Incoming(msg.mid, msg.qos, msg.topic, msg.payload))
+
+    def start(self) -> None:
+        self.client.connect(self.host, self.port, keepalive=30)
+        self.client.loop_start()
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def take_batch(self, timeout: float) -> list[Incoming]:
+        batch: list[Incoming] = []
+        try:
+            batch.append(self.inbox.get(timeout=timeout))
+        except queue.Empty:
+            return batch
+        deadline = time.monotonic() + self.batch_seconds
+        while len(batch) < self.batch_size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                break
+            try:
+                batch.append(self.inbox.get(timeout=remaining))
+            except queue.Empty:
+                break
+        return batch
+
+    def store(self, batch: list[Incoming]) -> ingest.Result:
+        """Validate and store one batch (committed when this returns)."""
+        messages = []
+        malformed = 0
+        for item in batch:
+            msg = parse(item, self.prefix)
+            if msg is None:
+                malformed += 1
+                messages.append({"malformed": True})  # counted as malformed by validation
+            else:
+                messages.append(msg)
+        close_old_connections()
+        result = ingest.ingest(messages)
+        self.stats.messages += len(batch)
+        self.stats.accepted += result.accepted
+        self.stats.rejected.update(result.rejected)
+        return result
+
+    def ack(self, batch: list[Incoming]) -> None:
+        for item in batch:
+            if item.qos > 0:
+                self.client.ack(item.mid, item.qos)
+
+    def run(self, *, stop: threading.Event, idle_timeout: float = 1.0) -> None:
+        while not stop.is_set():
+            batch = self.take_batch(idle_timeout)
+            if not batch:
+                continue
+            self.store(batch)
+            self.ack(batch)  # only now: the batch has committed
