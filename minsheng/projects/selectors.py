@@ -24,19 +24,21 @@ def _project_filter(scope: Scope) -> Q | None:
     if scope.everything:
         return None
     uid = scope.user_id
+    # Uncorrelated `pk IN (…)` rather than EXISTS: SQLite evaluates each set once instead of probing
+    # it for every project row (bench/projects_bench.py: the county officer's list at 10,000 projects).
     personal = (
         Q(responsible_person_id=uid)
-        | Exists(ProjectMember.objects.filter(project=OuterRef("pk"), user_id=uid))
-        | Exists(WbsItem.objects.filter(project=OuterRef("pk"), responsible_id=uid))
+        | Q(pk__in=ProjectMember.objects.filter(user_id=uid).values("project_id"))
+        | Q(pk__in=WbsItem.objects.filter(responsible_id=uid).values("project_id"))
     )
     if scope.assigned_only or scope.division_path is None:
         return personal
     area = Q(division_path__startswith=scope.division_path)
     if scope.department_kind:
-        area &= Q(lead_department__kind=scope.department_kind) | Exists(
-            Project.partner_departments.through.objects.filter(
-                project_id=OuterRef("pk"), department__kind=scope.department_kind
-            )
+        area &= Q(lead_department__kind=scope.department_kind) | Q(
+            pk__in=Project.partner_departments.through.objects.filter(
+                department__kind=scope.department_kind
+            ).values("project_id")
         )
     return area | personal
 
