@@ -97,3 +97,5 @@ def _http_error(request: HttpRequest, exc: HttpError) -> HttpResponse:
 
 api.add_router("/", "minsheng.accounts.api.router")
 api.add_router("/", "minsheng.projects.api.router")
+api.add_router("/", "minsheng.construction.api.router")
+api.add_router("/", "minsheng.telemetry.api.router")

@@ -241,8 +241,9 @@ def inspection_record(*, actor: User, project: Project, inspected_at: dt.datetim
 
 
 @transaction.atomic
-def rectification_issue(*, actor: User, project: Project, defect: str, contractor: User, deadline: dt.date,
-                        inspection: SiteInspection | None = None) -> Rectification:
+def rectification_issue(*, actor: User, project: Project, defect: str, deadline: dt.date,
+                        contractor: User | None = None, inspection: SiteInspection | None = None) -> Rectification:
+    """Send a defect to the contractor. Without `contractor`, the project's only contractor is meant."""
     _visible(actor, project)
     if inspector_kind_for(actor, project) is None:
         raise PermissionDenied(_("您不能对这个项目下达整改通知。"))
@@ -250,7 +251,12 @@ def rectification_issue(*, actor: User, project: Project, defect: str, contracto
     text = _text(defect, "defect", errors)
     if deadline < timezone.localdate():
         errors["deadline"] = [_("整改期限不能早于今天。")]
-    if not is_member(contractor, project, MemberRole.CONTRACTOR):
+    if contractor is None:
+        members = list(User.objects.filter(memberships__project=project, memberships__role=MemberRole.CONTRACTOR))
+        contractor = members[0] if len(members) == 1 else None
+        if contractor is None:
+            errors["contractor"] = [_("请指定整改责任人（本项目的施工单位）。")]
+    elif not is_member(contractor, project, MemberRole.CONTRACTOR):
         errors["contractor"] = [_("整改责任人须为本项目的施工单位。")]
     if inspection is not None and inspection.project_id != project.pk:
         errors["inspection"] = [_("该检查记录不属于本项目。")]

@@ -48,6 +48,7 @@ def _only(ok: int, who: set[str], others: int = 403) -> dict[str, Any]:
 
 
 MANAGERS = {"dept_officer", "sysadmin"}
+INSPECTORS = {"supervisor", "township_inspector", "dept_officer", "sysadmin"}
 
 MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/me"): _ALL_200,
@@ -82,6 +83,21 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/projects/{project_id}/history"): _only(
         200, MANAGERS | {"leader", "finance_officer", "auditor"}
     ),
+    # construction (supervision): inspectors are the assigned supervisor, the township inspector of the
+    # area and the managing department; the foreign project has no contractor to send an order to.
+    ("GET", "/projects/{project_id}/progress-gap"): _SEE,
+    ("GET", "/projects/{project_id}/supervision-logs"): _SEE,
+    ("POST", "/projects/{project_id}/supervision-logs"): _only(201, {"supervisor", "sysadmin"}),
+    ("GET", "/projects/{project_id}/inspections"): _SEE,
+    ("POST", "/projects/{project_id}/inspections"): _only(201, INSPECTORS),
+    ("GET", "/projects/{project_id}/rectifications"): _SEE,
+    ("POST", "/projects/{project_id}/rectifications"): _only(201, INSPECTORS) | {"sysadmin": (201, 400)},
+    # Only the project's contractor gets past the permission check; the empty evidence list is then refused.
+    ("POST", "/projects/{project_id}/progress-reports"): _only(400, {"contractor"}),
+    # telemetry: ingest authenticates devices, not users, so an empty batch is 400 for everyone.
+    ("POST", "/telemetry"): {r: 400 for r in ROLE_ORDER},
+    ("GET", "/projects/{project_id}/devices"): _SEE,
+    ("GET", "/projects/{project_id}/alarms"): _SEE,
 }
 
 
@@ -173,6 +189,14 @@ def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
         body = {"to_stage": "proposal"}
     elif path.endswith("/decision"):
         body = {"approve": True, "comment": "同意"}
+    elif (method, path) == ("POST", "/projects/{project_id}/supervision-logs"):
+        body = {"date": "2025-01-01", "weather": "sunny", "work_done": "基础开挖", "workers": 12}
+    elif (method, path) == ("POST", "/projects/{project_id}/inspections"):
+        body = {"inspected_at": "2025-01-01T10:00:00+08:00", "checklist": {"安全防护": "ok"}, "passed": True}
+    elif (method, path) == ("POST", "/projects/{project_id}/rectifications"):
+        body = {"defect": "临边防护缺失", "deadline": "2099-01-01"}
+    elif (method, path) == ("POST", "/projects/{project_id}/progress-reports"):
+        body = {"wbs_item": objs["item"].pk, "period_end": "2025-01-01", "progress": "50"}
     if path.endswith("/documents") and method == "POST":
         upload_file = io.BytesIO(PDF_BYTES)
         upload_file.name = "fsr.pdf"

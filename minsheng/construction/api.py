@@ -1,0 +1,97 @@
+"""Supervision API: logs, inspections, rectification orders, progress reports and the progress gap."""
+
+from __future__ import annotations
+
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from ninja import Router
+from ninja.responses import Status
+
+from minsheng.accounts.models import User
+from minsheng.construction import selectors, services
+from minsheng.construction.models import InspectionPhoto, SiteInspection, SupervisionLog
+from minsheng.construction.schemas import (
+    GapOut, InspectionIn, InspectionOut, LogIn, LogOut, ProgressReportIn, ProgressReportOut, RectificationIn,
+    RectificationOut,
+)
+from minsheng.core.errors import ValidationFailed
+from minsheng.projects.models import WbsItem
+from minsheng.projects.selectors import project_get
+
+router = Router(tags=["construction"])
+
+
+@router.get("/projects/{int:project_id}/progress-gap", response=GapOut,
+            summary="Reported vs evidenced progress, and whether the project is flagged")
+def progress_gap(request: HttpRequest, project_id: int):
+    return selectors.progress_gap(project_get(request.user, pk=project_id))
+
+
+@router.get("/projects/{int:project_id}/supervision-logs", response=list[LogOut])
+def log_list(request: HttpRequest, project_id: int):
+    return selectors.logs_for(project_get(request.user, pk=project_id))[:200]
+
+
+@router.post("/projects/{int:project_id}/supervision-logs", response={201: LogOut})
+def log_create(request: HttpRequest, project_id: int, payload: LogIn):
+    project = project_get(request.user, pk=project_id)
+    data = payload.dict()
+    entry = services.log_record(actor=request.user, project=project, **data)
+    return Status(201, entry)
+
+
+@router.get("/projects/{int:project_id}/inspections", response=list[InspectionOut])
+def inspection_list(request: HttpRequest, project_id: int):
+    return selectors.inspections_for(project_get(request.user, pk=project_id))[:200]
+
+
+@router.post("/projects/{int:project_id}/inspections", response={201: InspectionOut},
+             summary="Record a site inspection (photos are added from the console or the phone app)")
+def inspection_create(request: HttpRequest, project_id: int, payload: InspectionIn):
+    project = project_get(request.user, pk=project_id)
+    inspection = services.inspection_record(actor=request.user, project=project, **payload.dict())
+    return Status(201, inspection)
+
+
+@router.get("/projects/{int:project_id}/rectifications", response=list[RectificationOut])
+def rectification_list(request: HttpRequest, project_id: int):
+    return selectors.rectifications_for(project_get(request.user, pk=project_id))[:200]
+
+
+@router.post("/projects/{int:project_id}/rectifications", response={201: RectificationOut})
+def rectification_create(request: HttpRequest, project_id: int, payload: RectificationIn):
+    project = project_get(request.user, pk=project_id)
+    contractor = None
+    if payload.contractor is not None:
+        contractor = User.objects.filter(pk=payload.contractor).first()
+        if contractor is None:
+            raise ValidationFailed(fields={"contractor": [_("人员不存在。")]})
+    inspection = None
+    if payload.inspection is not None:
+        inspection = SiteInspection.objects.filter(pk=payload.inspection, project=project).first()
+        if inspection is None:
+            raise ValidationFailed(fields={"inspection": [_("该检查记录不属于本项目。")]})
+    order = services.rectification_issue(actor=request.user, project=project, defect=payload.defect,
+                                         deadline=payload.deadline, contractor=contractor, inspection=inspection)
+    return Status(201, order)
+
+
+@router.post("/projects/{int:project_id}/progress-reports", response={201: ProgressReportOut},
+             summary="Report progress of one WBS item, citing evidence")
+def progress_report_create(request: HttpRequest, project_id: int, payload: ProgressReportIn):
+    project = project_get(request.user, pk=project_id)
+    item = WbsItem.objects.filter(pk=payload.wbs_item, project=project).first()
+    if item is None:
+        raise ValidationFailed(fields={"wbs_item": [_("子项不属于本项目。")]})
+    # Evidence is looked up within this project only; an id from elsewhere simply isn't found.
+    inspections = list(SiteInspection.objects.filter(project=project, pk__in=payload.inspections))
+    logs = list(SupervisionLog.objects.filter(project=project, pk__in=payload.logs))
+    photos = list(InspectionPhoto.objects.filter(inspection__project=project, pk__in=payload.photos))
+    if (len(inspections), len(logs), len(photos)) != (len(set(payload.inspections)), len(set(payload.logs)),
+                                                      len(set(payload.photos))):
+        raise ValidationFailed(fields={"evidence": [_("引用的证据不属于本项目。")]})
+    report = services.progress_report(actor=request.user, project=project, wbs_item=item,
+                                      period_end=payload.period_end, progress=payload.progress,
+                                      inspections=inspections, logs=logs, photos=photos,
+                                      sensor_devices=payload.sensor_devices)
+    return Status(201, report)
