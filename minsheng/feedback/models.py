@@ -1,0 +1,185 @@
+"""Citizen requests (12345 practice): one queue for every channel, owned by a unit from receipt to
+closure (首问负责制), with a public timeline, transfers and one-time phone codes."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from minsheng.core.models import Department, Division
+
+
+class Kind(models.TextChoices):
+    ENQUIRY = "enquiry", _("咨询")
+    HELP = "help", _("求助")
+    COMPLAINT = "complaint", _("投诉")
+    REPORT = "report", _("举报")
+    SUGGESTION = "suggestion", _("建议")
+    PRAISE = "praise", _("表扬")
+
+
+# Complaints and reports name a unit or a person: they need a phone verified by a one-time code.
+VERIFIED_KINDS = frozenset({Kind.COMPLAINT, Kind.REPORT})
+
+
+class Category(models.TextChoices):
+    ROADS = "roads", _("道路交通")
+    HOUSING = "housing", _("住房与物业")
+    WATER = "water", _("供水排水")
+    ENVIRONMENT = "environment", _("环境污染")
+    WELFARE = "welfare", _("社会救助与养老")
+    EDUCATION = "education", _("教育")
+    HEALTH = "health", _("医疗卫生")
+    PROJECT = "project", _("民生工程项目")
+    OTHER = "other", _("其他")
+
+
+class Urgency(models.TextChoices):
+    NORMAL = "normal", _("一般")
+    URGENT = "urgent", _("紧急")
+
+
+class Channel(models.TextChoices):
+    PORTAL = "portal", _("网上")
+    HOTLINE = "hotline", _("热线电话")
+    PROJECT = "project", _("项目页面")
+    OPEN311 = "open311", _("Open311 接口")
+
+
+class Status(models.TextChoices):
+    RECEIVED = "received", _("已受理登记")
+    ACCEPTED = "accepted", _("已签收")
+    IN_PROGRESS = "in_progress", _("办理中")
+    REPLIED = "replied", _("已答复")
+    RETURN_VISIT = "return_visit", _("已回访")
+    CLOSED = "closed", _("已办结")
+
+
+OPEN_STATUSES = frozenset(set(Status) - {Status.CLOSED})
+
+
+class CitizenRequest(models.Model):
+    receipt_code = models.CharField(_("受理编号"), max_length=16, unique=True)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    category = models.CharField(_("分类"), max_length=16, choices=Category.choices)
+    urgency = models.CharField(_("紧急程度"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
+    channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices, default=Channel.PORTAL)
+    description = models.TextField(_("诉求内容"))
+    address = models.CharField(_("地点"), max_length=255, blank=True)
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    division = models.ForeignKey(Division, verbose_name=_("所在区划"), on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey("projects.Project", verbose_name=_("相关项目"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="citizen_requests")
+    name = models.CharField(_("称呼"), max_length=32, blank=True)
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    phone_verified = models.BooleanField(_("手机号已验证"), default=False)
+    photo = models.ImageField(_("照片"), upload_to="feedback/%Y/%m/", blank=True)
+    status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.RECEIVED,
+                              db_index=True)
+    # 首问负责制: the first unit keeps tracking until closure; `owner` is the unit handling it now.
+    first_responder = models.ForeignKey(Department, verbose_name=_("首问单位"), on_delete=models.PROTECT,
+                                        related_name="+")
+    owner = models.ForeignKey(Department, verbose_name=_("承办单位"), null=True, on_delete=models.PROTECT,
+                              related_name="+")
+    created_at = models.DateTimeField(_("登记时间"), default=timezone.now, db_index=True)
+    accepted_at = models.DateTimeField(_("签收时间"), null=True, blank=True)
+    first_contact_at = models.DateTimeField(_("首次联系时间"), null=True, blank=True)
+    replied_at = models.DateTimeField(_("答复时间"), null=True, blank=True)
+    closed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    reply = models.TextField(_("答复内容"), blank=True)
+    # The SLA clock pauses only while the unit waits for the citizen.
+    waiting_since = models.DateTimeField(_("等待群众补充自"), null=True, blank=True)
+    paused_seconds = models.PositiveIntegerField(default=0)
+    resolved = models.BooleanField(_("问题已解决"), null=True, blank=True)
+    satisfaction = models.PositiveSmallIntegerField(_("满意度（1–5）"), null=True, blank=True)
+    visit_comment = models.CharField(_("回访意见"), max_length=500, blank=True)
+    reopen_count = models.PositiveSmallIntegerField(default=0)
+    escalated = models.BooleanField(_("已提级协调"), default=False)
+    # Highest escalation sent per phase, e.g. {"reply": 2}: the scan only ever raises it.
+    escalation = models.JSONField(default=dict, blank=True)
+    closed_on_time = models.BooleanField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("群众诉求")
+        verbose_name_plural = _("群众诉求")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            # No open request without an owner (首问负责制): enforced by the database as well.
+            models.CheckConstraint(condition=models.Q(owner__isnull=False) | models.Q(status="closed"),
+                                   name="feedback_open_request_has_owner"),
+            models.CheckConstraint(
+                condition=models.Q(satisfaction__isnull=True) | models.Q(satisfaction__gte=1, satisfaction__lte=5),
+                name="feedback_satisfaction_1_5"),
+        ]
+        indexes = [models.Index(fields=["owner", "status"], name="feedback_owner_status_idx"),
+                   models.Index(fields=["phone"], name="feedback_phone_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.receipt_code} {self.get_kind_display()}"
+
+    @property
+    def masked_phone(self) -> str:
+        return mask_phone(self.phone)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATUSES
+
+
+def mask_phone(phone: str) -> str:
+    return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 11 else ("****" if phone else "")
+
+
+class RequestEvent(models.Model):
+    """One step on a request's timeline. `public` steps are what the citizen sees."""
+
+    request = models.ForeignKey(CitizenRequest, on_delete=models.CASCADE, related_name="events")
+    at = models.DateTimeField(default=timezone.now)
+    action = models.CharField(max_length=32)
+    text = models.TextField(blank=True)
+    unit = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    public = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["at", "id"]
+
+
+class TransferStatus(models.TextChoices):
+    PENDING = "pending", _("待接收")
+    ACCEPTED = "accepted", _("已接收")
+    DISPUTED = "disputed", _("有争议，已提交协调")
+    RESOLVED = "resolved", _("已由协调机构指定")
+
+
+class Transfer(models.Model):
+    request = models.ForeignKey(CitizenRequest, on_delete=models.CASCADE, related_name="transfers")
+    from_unit = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    to_unit = models.ForeignKey(Department, on_delete=models.PROTECT, related_name="+")
+    reason = models.CharField(_("转办理由"), max_length=500)
+    requested_at = models.DateTimeField(default=timezone.now)
+    deadline = models.DateTimeField(_("接收期限"))
+    status = models.CharField(max_length=12, choices=TransferStatus.choices, default=TransferStatus.PENDING)
+    decided_at = models.DateTimeField(null=True, blank=True)
+    coordinator = models.ForeignKey(Department, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    coordinator_deadline = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["requested_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["request"], condition=models.Q(status="pending"),
+                                               name="feedback_one_pending_transfer")]
+
+
+class PhoneCode(models.Model):
+    """A one-time code sent by SMS. Only a salted hash is kept; it expires and allows few attempts."""
+
+    phone = models.CharField(max_length=20, db_index=True)
+    code_hash = models.CharField(max_length=64)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    attempts = models.PositiveSmallIntegerField(default=0)
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]

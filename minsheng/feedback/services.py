@@ -1,0 +1,705 @@
+"""Writes for citizen requests. Every service validates, writes, records the audit trail and the
+public timeline, and tells the citizen by SMS after commit.
+
+首问负责制: a request always has an owner unit while open. A transfer leaves the owner unchanged
+until the receiving unit accepts it; a refused transfer goes to the coordinating office, which names
+the unit; a transfer back to a unit that already held the request (A→B→A) is ping-pong and goes
+straight to the coordinating office.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import hmac
+import re
+import secrets
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import IO, Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from minsheng.accounts.models import User
+from minsheng.accounts.roles import Role
+from minsheng.core import audit
+from minsheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from minsheng.core.jurisdiction import rule_for
+from minsheng.core.models import Department, Division
+from minsheng.core.services import notify
+from minsheng.feedback import photos, sla, sms
+from minsheng.feedback.models import (
+    VERIFIED_KINDS,
+    Category,
+    Channel,
+    CitizenRequest,
+    Kind,
+    PhoneCode,
+    RequestEvent,
+    Status,
+    Transfer,
+    TransferStatus,
+    Urgency,
+)
+
+PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
+CODE_TTL = dt.timedelta(minutes=10)
+CODE_MAX_ATTEMPTS = 5
+CODES_PER_HOUR = 5
+RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
+
+
+# ---------------------------------------------------------------------------------------------
+# Phone codes
+
+
+def _code_hash(phone: str, code: str) -> str:
+    return hmac.new(settings.SECRET_KEY.encode(), f"{phone}:{code}".encode(), hashlib.sha256).hexdigest()
+
+
+def _check_phone(phone: str) -> str:
+    phone = (phone or "").strip().replace(" ", "").replace("-", "")
+    if not PHONE_RE.match(phone):
+        raise ValidationFailed(fields={"phone": [_("请填写 11 位手机号码。")]})
+    return phone
+
+
+def phone_code_send(*, phone: str, now: dt.datetime | None = None) -> None:
+    """Send a 6-digit one-time code to `phone`; at most CODES_PER_HOUR an hour per number."""
+    now = now or timezone.now()
+    phone = _check_phone(phone)
+    if PhoneCode.objects.filter(phone=phone, created_at__gte=now - dt.timedelta(hours=1)).count() >= CODES_PER_HOUR:
+        raise ValidationFailed(fields={"phone": [_("验证码发送过于频繁，请一小时后再试。")]})
+    code = f"{secrets.randbelow(10**6):06d}"
+    PhoneCode.objects.create(phone=phone, code_hash=_code_hash(phone, code), created_at=now,
+                             expires_at=now + CODE_TTL)
+    text = _("【民生】您的验证码是 %(code)s，10 分钟内有效。如非本人操作请忽略。") % {"code": code}
+    transaction.on_commit(lambda: sms.send(phone, text))
+
+
+def phone_code_check(*, phone: str, code: str, now: dt.datetime | None = None) -> None:
+    """Consume a valid code or raise. Runs in its own transaction so a wrong attempt always counts."""
+    now = now or timezone.now()
+    phone = _check_phone(phone)
+    with transaction.atomic():
+        pc = (PhoneCode.objects.select_for_update().filter(phone=phone, used_at__isnull=True, expires_at__gt=now)
+              .order_by("-created_at").first())
+        if pc is None:
+            error = _("验证码已过期或未发送，请重新获取。")
+        elif pc.attempts >= CODE_MAX_ATTEMPTS:
+            error = _("验证码错误次数过多，请重新获取。")
+        else:
+            pc.attempts += 1
+            ok = hmac.compare_digest(pc.code_hash, _code_hash(phone, (code or "").strip()))
+            if ok:
+                pc.used_at = now
+            pc.save(update_fields=["attempts", "used_at"])
+            if ok:
+                return
+            error = _("验证码不正确。")
+    raise ValidationFailed(fields={"code": [error]})
+
+
+# ---------------------------------------------------------------------------------------------
+# Routing and helpers
+
+
+def _ancestors_nearest_first(division: Division) -> list[int]:
+    return [int(p) for p in division.path.strip("/").split("/") if p][::-1]
+
+
+def _nearest_department(division: Division, kind: str) -> Department | None:
+    ids = _ancestors_nearest_first(division)
+    found = {d.division_id: d for d in Department.objects.filter(kind=kind, division_id__in=ids)}
+    return next((found[i] for i in ids if i in found), None)
+
+
+def route(*, category: str, division: Division, project: Any = None) -> Department:
+    """The unit a new request goes to: the project's lead department, or the category's department
+    in the request's division or the nearest division above it, or else the coordinating office."""
+    if project is not None:
+        return project.lead_department
+    kind = rule_for("feedback.routing", division).value.get(category)
+    unit = _nearest_department(division, kind) if kind else None
+    unit = unit or coordinator_for(division)
+    if unit is None:
+        raise ValidationFailed(fields={"division": [_("该地区尚未设置受理单位，请拨打 12345 热线。")]})
+    return unit
+
+
+def coordinator_for(division: Division) -> Department | None:
+    kind = rule_for("feedback.workflow", division).value.get("coordinator_kind", "govoffice")
+    return _nearest_department(division, kind)
+
+
+def _calendar(division: Division) -> sla.WorkCalendar:
+    return sla.WorkCalendar.from_table(rule_for("feedback.holiday_table", division).value)
+
+
+def _acts_for(user: Any, unit: Department | None) -> bool:
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active or unit is None:
+        return False
+    return user.is_superuser or user.role == Role.SYSADMIN or user.department_id == unit.pk
+
+
+def _new_receipt_code() -> str:
+    return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(10))
+
+
+def _event(req: CitizenRequest, action: str, text: str = "", *, unit: Department | None = None,
+           public: bool = True, at: dt.datetime | None = None) -> None:
+    RequestEvent.objects.create(request=req, action=action, text=text, unit=unit, public=public,
+                                at=at or timezone.now())
+
+
+def _tell(req: CitizenRequest, text: str) -> None:
+    if req.phone:
+        phone = req.phone
+        transaction.on_commit(lambda: sms.send(phone, text))
+
+
+def _unit_staff(unit: Department) -> list[User]:
+    return list(User.objects.filter(department=unit, is_active=True))
+
+
+def _notify_unit(unit: Department, req: CitizenRequest, kind: str, text: str, dedupe: str = "") -> None:
+    link = f"/console/feedback/{req.pk}/"
+    for person in _unit_staff(unit):
+        notify(recipient=person, kind=kind, text=text, link=link, dedupe_key=dedupe)
+
+
+def _audit(actor: Any, action: str, req: CitizenRequest, before: dict | None, after: dict | None = None) -> None:
+    audit.record(actor=actor, action=action, obj=req, before=before, after=after or audit.snapshot(req),
+                 project_code=req.project.code if req.project_id else "", division_path=req.division.path)
+
+
+# ---------------------------------------------------------------------------------------------
+# Intake
+
+
+@dataclass
+class Submission:
+    kind: str
+    category: str
+    description: str
+    division: Division | None
+    urgency: str = Urgency.NORMAL
+    channel: str = Channel.PORTAL
+    address: str = ""
+    latitude: str | Decimal | None = None
+    longitude: str | Decimal | None = None
+    project: Any = None
+    name: str = ""
+    phone: str = ""
+    code: str = ""  # the one-time code, for complaints and reports from the public
+    photo: IO[bytes] | None = None
+    photo_size: int = 0
+
+
+def _coordinate(value: Any, lo: int, hi: int, field: str, errors: dict[str, list[Any]]) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = Decimal(str(value)).quantize(Decimal("0.000001"))
+    except (InvalidOperation, ValueError):
+        errors[field] = [_("坐标格式不正确。")]
+        return None
+    if not lo <= number <= hi:
+        errors[field] = [_("坐标超出范围。")]
+        return None
+    return number
+
+
+def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = None) -> CitizenRequest:
+    """Register a request from any channel. A hotline operator (`actor` set) takes the caller's number
+    as heard; from the public, complaints and reports need the one-time code sent to the phone."""
+    now = now or timezone.now()
+    errors: dict[str, list[Any]] = {}
+    if data.kind not in Kind.values:
+        errors["kind"] = [_("请选择诉求类型。")]
+    if data.category not in Category.values:
+        errors["category"] = [_("请选择诉求分类。")]
+    if data.urgency not in Urgency.values:
+        errors["urgency"] = [_("紧急程度无效。")]
+    if data.channel not in Channel.values:
+        errors["channel"] = [_("渠道无效。")]
+    description = (data.description or "").strip()
+    if len(description) < 5:
+        errors["description"] = [_("请具体描述您的诉求（至少 5 个字）。")]
+    elif len(description) > 2000:
+        errors["description"] = [_("诉求内容不能超过 2000 字。")]
+    division = data.division or (data.project.division if data.project is not None else None)
+    if division is None:
+        errors["division"] = [_("请选择所在地区。")]
+    phone = (data.phone or "").strip().replace(" ", "").replace("-", "")
+    if phone and not PHONE_RE.match(phone):
+        errors["phone"] = [_("请填写 11 位手机号码。")]
+    if data.kind in VERIFIED_KINDS and not phone:
+        errors["phone"] = [_("投诉和举报需要填写手机号码并验证。")]
+    if len(data.address or "") > 255:
+        errors["address"] = [_("地点不能超过 255 字。")]
+    if len(data.name or "") > 32:
+        errors["name"] = [_("称呼不能超过 32 字。")]
+    lat = _coordinate(data.latitude, -90, 90, "latitude", errors)
+    lng = _coordinate(data.longitude, -180, 180, "longitude", errors)
+    photo = None
+    if data.photo is not None:
+        try:
+            photo = photos.clean_photo(data.photo, size=data.photo_size)
+        except ValidationFailed as exc:
+            errors.update(exc.fields)
+    if errors:
+        raise ValidationFailed(fields=errors)
+    unit = route(category=data.category, division=division, project=data.project)
+    staff_entry = actor is not None and getattr(actor, "is_authenticated", False)
+    if data.kind in VERIFIED_KINDS and not staff_entry:
+        phone_code_check(phone=phone, code=data.code, now=now)
+    with transaction.atomic():
+        req = CitizenRequest(
+            kind=data.kind, category=data.category, urgency=data.urgency, channel=data.channel,
+            description=description, address=(data.address or "").strip(), latitude=lat, longitude=lng,
+            division=division, project=data.project, name=(data.name or "").strip(), phone=phone,
+            phone_verified=bool(phone) and (data.kind in VERIFIED_KINDS or staff_entry),
+            first_responder=unit, owner=unit, created_at=now,
+        )
+        if photo is not None:
+            req.photo.save(photo.name, photo, save=False)
+        for _attempt in range(5):
+            req.receipt_code = _new_receipt_code()
+            try:
+                with transaction.atomic():
+                    req.save()
+                break
+            except IntegrityError:
+                req.pk = None
+        else:  # pragma: no cover - 31^10 codes
+            raise Conflict()
+        _event(req, "received", _("诉求已登记，转 %(unit)s 办理。") % {"unit": unit.name}, unit=unit, at=now)
+        _audit(actor if staff_entry else None, "feedback.submit", req, None)
+        _notify_unit(unit, req, "feedback.new", _("新诉求 %(code)s：%(text)s") % {
+            "code": req.receipt_code, "text": description[:60]})
+        _tell(req, _("【民生】您的诉求已受理，受理编号 %(code)s，可凭编号和手机号查询办理进度。") % {
+            "code": req.receipt_code})
+    return req
+
+
+# ---------------------------------------------------------------------------------------------
+# Handling
+
+
+def _locked(req: CitizenRequest) -> CitizenRequest:
+    return CitizenRequest.objects.select_for_update().select_related("division", "owner", "project").get(pk=req.pk)
+
+
+def _owner_only(actor: Any, req: CitizenRequest) -> None:
+    if not _acts_for(actor, req.owner):
+        raise PermissionDenied(_("只有承办单位可以办理此诉求。"))
+
+
+def _require_status(req: CitizenRequest, allowed: set[str]) -> None:
+    if req.status not in allowed:
+        raise Conflict(_("当前状态（%(status)s）不能执行此操作。") % {"status": req.get_status_display()})
+
+
+@transaction.atomic
+def request_accept(*, actor: Any, request: CitizenRequest) -> CitizenRequest:
+    req = _locked(request)
+    _owner_only(actor, req)
+    _require_status(req, {Status.RECEIVED})
+    before = audit.snapshot(req)
+    req.status, req.accepted_at = Status.ACCEPTED, timezone.now()
+    req.save()
+    _event(req, "accepted", _("%(unit)s 已签收。") % {"unit": req.owner.name}, unit=req.owner)
+    _audit(actor, "feedback.accept", req, before)
+    return req
+
+
+@transaction.atomic
+def request_contact(*, actor: Any, request: CitizenRequest, note: str) -> CitizenRequest:
+    """The unit has spoken to the citizen: the first-contact clock stops; handling is under way."""
+    req = _locked(request)
+    _owner_only(actor, req)
+    _require_status(req, {Status.RECEIVED, Status.ACCEPTED, Status.IN_PROGRESS})
+    if not (note or "").strip():
+        raise ValidationFailed(fields={"note": [_("请填写联系情况。")]})
+    before = audit.snapshot(req)
+    now = timezone.now()
+    req.accepted_at = req.accepted_at or now
+    req.first_contact_at = req.first_contact_at or now
+    req.status = Status.IN_PROGRESS
+    req.save()
+    _event(req, "contact", note.strip(), unit=req.owner, public=False)
+    _event(req, "in_progress", _("承办单位已与您联系，正在办理。"), unit=req.owner)
+    _audit(actor, "feedback.contact", req, before)
+    return req
+
+
+@transaction.atomic
+def request_wait(*, actor: Any, request: CitizenRequest, waiting: bool, note: str = "") -> CitizenRequest:
+    """Pause (waiting=True) or resume the clocks: the only pause is waiting for the citizen."""
+    req = _locked(request)
+    _owner_only(actor, req)
+    _require_status(req, {Status.ACCEPTED, Status.IN_PROGRESS})
+    before = audit.snapshot(req)
+    now = timezone.now()
+    if waiting:
+        if req.waiting_since is not None:
+            raise Conflict(_("已在等待群众补充材料。"))
+        if not note.strip():
+            raise ValidationFailed(fields={"note": [_("请说明需要群众补充什么。")]})
+        req.waiting_since = now
+        _event(req, "waiting", note.strip(), unit=req.owner)
+        _tell(req, _("【民生】您的诉求 %(code)s 需要补充材料：%(note)s") % {"code": req.receipt_code,
+                                                                   "note": note.strip()[:60]})
+    else:
+        if req.waiting_since is None:
+            raise Conflict(_("当前没有在等待群众。"))
+        req.paused_seconds += int(_calendar(req.division).working_seconds(req.waiting_since, now))
+        req.waiting_since = None
+        _event(req, "resumed", _("已收到补充材料，继续办理。"), unit=req.owner)
+    req.save()
+    _audit(actor, "feedback.wait" if waiting else "feedback.resume", req, before)
+    return req
+
+
+def _resume(req: CitizenRequest, now: dt.datetime) -> None:
+    if req.waiting_since is not None:
+        req.paused_seconds += int(_calendar(req.division).working_seconds(req.waiting_since, now))
+        req.waiting_since = None
+
+
+@transaction.atomic
+def request_reply(*, actor: Any, request: CitizenRequest, text: str) -> CitizenRequest:
+    req = _locked(request)
+    _owner_only(actor, req)
+    _require_status(req, {Status.RECEIVED, Status.ACCEPTED, Status.IN_PROGRESS})
+    text = (text or "").strip()
+    if len(text) < 5:
+        raise ValidationFailed(fields={"text": [_("请填写答复内容（至少 5 个字）。")]})
+    before = audit.snapshot(req)
+    now = timezone.now()
+    _resume(req, now)
+    req.accepted_at = req.accepted_at or now
+    req.first_contact_at = req.first_contact_at or now
+    req.replied_at, req.reply, req.status = now, text, Status.REPLIED
+    req.save()
+    _event(req, "replied", text, unit=req.owner)
+    _audit(actor, "feedback.reply", req, before)
+    _tell(req, _("【民生】您的诉求 %(code)s 已答复，请查询答复内容；稍后我们将回访。") % {"code": req.receipt_code})
+    return req
+
+
+@transaction.atomic
+def request_return_visit(*, actor: Any, request: CitizenRequest, resolved: bool, satisfaction: int,
+                         comment: str = "") -> CitizenRequest:
+    """回访. Not resolved sends the case back to the unit for re-handling."""
+    req = _locked(request)
+    if not (_acts_for(actor, req.owner) or _acts_for(actor, req.first_responder)
+            or _acts_for(actor, coordinator_for(req.division))):
+        raise PermissionDenied(_("只有承办单位、首问单位或协调机构可以回访。"))
+    _require_status(req, {Status.REPLIED})
+    if satisfaction not in range(1, 6):
+        raise ValidationFailed(fields={"satisfaction": [_("满意度须为 1 到 5。")]})
+    if len(comment or "") > 500:
+        raise ValidationFailed(fields={"comment": [_("回访意见不能超过 500 字。")]})
+    before = audit.snapshot(req)
+    req.resolved, req.satisfaction, req.visit_comment = resolved, satisfaction, (comment or "").strip()
+    if resolved:
+        req.status = Status.RETURN_VISIT
+        _event(req, "return_visit", _("已回访：问题已解决，满意度 %(s)d。") % {"s": satisfaction}, unit=req.owner)
+    else:
+        req.status, req.replied_at = Status.IN_PROGRESS, None
+        _event(req, "rework", _("回访：问题未解决，已退回承办单位重新办理。"), unit=req.owner)
+    req.save()
+    _audit(actor, "feedback.return_visit", req, before)
+    return req
+
+
+def _on_time(req: CitizenRequest, now: dt.datetime) -> bool:
+    budget = sla.Budget.parse(budget_text(req, "closure"))
+    c = sla.clock(_calendar(req.division), phase="closure", budget=budget, received=req.created_at, now=now,
+                  done_at=now, paused_seconds=req.paused_seconds)
+    return c.state == sla.State.MET
+
+
+@transaction.atomic
+def request_close(*, actor: Any, request: CitizenRequest) -> CitizenRequest:
+    req = _locked(request)
+    _owner_only(actor, req)
+    _require_status(req, {Status.RETURN_VISIT})
+    before = audit.snapshot(req)
+    now = timezone.now()
+    req.status, req.closed_at, req.closed_on_time = Status.CLOSED, now, _on_time(req, now)
+    req.save()
+    _event(req, "closed", _("诉求已办结。"), unit=req.owner)
+    _audit(actor, "feedback.close", req, before)
+    _tell(req, _("【民生】您的诉求 %(code)s 已办结。如问题仍未解决，可在办结后规定天数内申请重新办理。") % {
+        "code": req.receipt_code})
+    return req
+
+
+def request_lookup(*, receipt_code: str, phone: str) -> CitizenRequest:
+    """The citizen's own request: receipt code and the phone given with it must both match. A request
+    submitted without a phone is found by its receipt code alone."""
+    code = (receipt_code or "").strip().upper()
+    phone = (phone or "").strip().replace(" ", "").replace("-", "")
+    req = CitizenRequest.objects.select_related("owner", "division").filter(receipt_code=code).first()
+    if req is None or (req.phone and not hmac.compare_digest(req.phone, phone)):
+        raise NotFound(_("未找到该诉求，请核对受理编号和手机号。"))
+    return req
+
+
+@transaction.atomic
+def request_reopen(*, receipt_code: str, phone: str, reason: str, now: dt.datetime | None = None) -> CitizenRequest:
+    """The citizen asks to reopen within the jurisdiction's window after closure."""
+    now = now or timezone.now()
+    found = request_lookup(receipt_code=receipt_code, phone=phone)
+    req = _locked(found)
+    _require_status(req, {Status.CLOSED})
+    days = int(rule_for("feedback.workflow", req.division).value.get("reopen_days", 15))
+    if req.closed_at is None or now - req.closed_at > dt.timedelta(days=days):
+        raise Conflict(_("已超过办结后 %(n)d 天的重新办理期限，请重新提交诉求。") % {"n": days})
+    if len((reason or "").strip()) < 5:
+        raise ValidationFailed(fields={"reason": [_("请说明需要重新办理的原因（至少 5 个字）。")]})
+    before = audit.snapshot(req)
+    req.status, req.closed_at, req.replied_at, req.closed_on_time = Status.IN_PROGRESS, None, None, None
+    req.resolved, req.satisfaction = None, None
+    req.reopen_count += 1
+    req.save()
+    _event(req, "reopened", reason.strip(), unit=req.owner)
+    _audit(None, "feedback.reopen", req, before)
+    _notify_unit(req.owner, req, "feedback.reopened", _("诉求 %(code)s 被群众申请重新办理。") % {
+        "code": req.receipt_code})
+    return req
+
+
+# ---------------------------------------------------------------------------------------------
+# Transfers (首问负责制)
+
+
+def _in_tree(unit: Department, division: Division) -> bool:
+    """A request may go to a unit of its own division, a division above it, or one below it."""
+    return division.path.startswith(unit.division.path) or unit.division.path.startswith(division.path)
+
+
+def _past_owners(req: CitizenRequest) -> set[int]:
+    owners = {req.first_responder_id}
+    owners.update(Transfer.objects.filter(request=req).exclude(status=TransferStatus.PENDING)
+                  .values_list("from_unit_id", flat=True))
+    return owners
+
+
+def _deadline(req: CitizenRequest, key: str, now: dt.datetime) -> dt.datetime:
+    budget = sla.Budget.parse(rule_for("feedback.workflow", req.division).value.get(key, "1wd"))
+    if budget.unit is sla.Unit.HOURS:
+        return now + dt.timedelta(hours=budget.amount)
+    return _calendar(req.division).end_of_nth_workday_after(now, budget.amount)
+
+
+def _to_coordinator(req: CitizenRequest, transfer: Transfer, now: dt.datetime, why: str) -> None:
+    coordinator = coordinator_for(req.division)
+    if coordinator is None:
+        raise ValidationFailed(fields={"to_unit": [_("本地区没有协调机构，无法处理争议。")]})
+    transfer.status, transfer.decided_at = TransferStatus.DISPUTED, now
+    transfer.coordinator, transfer.coordinator_deadline = coordinator, _deadline(req, "coordination", now)
+    transfer.save()
+    req.escalated = True
+    req.save(update_fields=["escalated"])
+    _event(req, "disputed", why, unit=coordinator, public=False)
+    _notify_unit(coordinator, req, "feedback.dispute", _("诉求 %(code)s 转办有争议，请协调指定承办单位。") % {
+        "code": req.receipt_code})
+
+
+@transaction.atomic
+def transfer_request(*, actor: Any, request: CitizenRequest, to_unit: Department, reason: str) -> Transfer:
+    req = _locked(request)
+    _owner_only(actor, req)
+    _require_status(req, {Status.RECEIVED, Status.ACCEPTED, Status.IN_PROGRESS})
+    errors: dict[str, list[Any]] = {}
+    if len((reason or "").strip()) < 5:
+        errors["reason"] = [_("转办必须说明理由（至少 5 个字）。")]
+    if to_unit.pk == req.owner_id:
+        errors["to_unit"] = [_("不能转给本单位。")]
+    elif not _in_tree(to_unit, req.division):
+        errors["to_unit"] = [_("只能转给诉求所在地区或其上下级的单位。")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    if Transfer.objects.filter(request=req, status=TransferStatus.PENDING).exists():
+        raise Conflict(_("已有一项转办等待接收。"))
+    now = timezone.now()
+    transfer = Transfer.objects.create(request=req, from_unit=req.owner, to_unit=to_unit, reason=reason.strip(),
+                                       requested_at=now, deadline=_deadline(req, "transfer_accept", now))
+    _event(req, "transfer", _("%(a)s 申请转 %(b)s：%(r)s") % {"a": req.owner.name, "b": to_unit.name,
+                                                         "r": reason.strip()}, unit=req.owner, public=False)
+    if to_unit.pk in _past_owners(req):
+        # A→B→A: the units are passing the case back and forth; the coordinating office decides.
+        _to_coordinator(req, transfer, now, _("检测到来回转办（%(a)s ⇄ %(b)s），已提交协调机构。") % {
+            "a": req.owner.name, "b": to_unit.name})
+    else:
+        _notify_unit(to_unit, req, "feedback.transfer", _("诉求 %(code)s 转给贵单位，请在期限内接收。") % {
+            "code": req.receipt_code})
+    audit.record(actor=actor, action="feedback.transfer", obj=req, after={
+        "to_unit": to_unit.pk, "reason": reason.strip(), "transfer_status": transfer.status},
+        division_path=req.division.path)
+    return transfer
+
+
+def _pending(req: CitizenRequest, status: str = TransferStatus.PENDING) -> Transfer:
+    t = Transfer.objects.select_for_update().filter(request=req, status=status).order_by("-requested_at").first()
+    if t is None:
+        raise Conflict(_("没有待处理的转办。"))
+    return t
+
+
+@transaction.atomic
+def transfer_accept(*, actor: Any, request: CitizenRequest) -> CitizenRequest:
+    req = _locked(request)
+    t = _pending(req)
+    if not _acts_for(actor, t.to_unit):
+        raise PermissionDenied(_("只有接收单位可以接收转办。"))
+    before = audit.snapshot(req)
+    t.status, t.decided_at = TransferStatus.ACCEPTED, timezone.now()
+    t.save()
+    req.owner = t.to_unit
+    req.save()
+    _event(req, "transferred", _("已转 %(unit)s 办理，首问单位 %(first)s 继续跟踪。") % {
+        "unit": t.to_unit.name, "first": req.first_responder.name}, unit=t.to_unit)
+    _audit(actor, "feedback.transfer_accept", req, before)
+    return req
+
+
+@transaction.atomic
+def transfer_dispute(*, actor: Any, request: CitizenRequest, reason: str) -> Transfer:
+    req = _locked(request)
+    t = _pending(req)
+    if not _acts_for(actor, t.to_unit):
+        raise PermissionDenied(_("只有接收单位可以对转办提出异议。"))
+    if len((reason or "").strip()) < 5:
+        raise ValidationFailed(fields={"reason": [_("请说明不接收的理由（至少 5 个字）。")]})
+    _to_coordinator(req, t, timezone.now(), reason.strip())
+    audit.record(actor=actor, action="feedback.transfer_dispute", obj=req, after={"reason": reason.strip()},
+                 division_path=req.division.path)
+    return t
+
+
+@transaction.atomic
+def transfer_decide(*, actor: Any, request: CitizenRequest, unit: Department) -> CitizenRequest:
+    """The coordinating office names the handling unit of a disputed transfer."""
+    req = _locked(request)
+    t = _pending(req, TransferStatus.DISPUTED)
+    if not _acts_for(actor, t.coordinator):
+        raise PermissionDenied(_("只有协调机构可以指定承办单位。"))
+    if not _in_tree(unit, req.division):
+        raise ValidationFailed(fields={"unit": [_("只能指定诉求所在地区或其上下级的单位。")]})
+    before = audit.snapshot(req)
+    t.status = TransferStatus.RESOLVED
+    t.save()
+    req.owner = unit
+    req.save()
+    _event(req, "assigned", _("协调机构指定 %(unit)s 办理。") % {"unit": unit.name}, unit=unit)
+    _audit(actor, "feedback.transfer_decide", req, before)
+    _notify_unit(unit, req, "feedback.assigned", _("协调机构指定贵单位办理诉求 %(code)s。") % {
+        "code": req.receipt_code})
+    return req
+
+
+def budget_text(req: CitizenRequest, phase: str) -> str:
+    table = rule_for("feedback.sla", req.division).value.get(phase, {})
+    for key in (("urgent",) if req.urgency == Urgency.URGENT else ()) + (
+            f"category:{req.category}", f"kind:{req.kind}", "default"):
+        if key in table:
+            return table[key]
+    raise ValidationFailed(_("未配置诉求时限：%(phase)s") % {"phase": phase})
+
+
+# ---------------------------------------------------------------------------------------------
+# SLA scan and escalation
+
+PHASES = (("first_contact", "first_contact_at"), ("reply", "replied_at"), ("closure", "closed_at"))
+
+
+def clocks_for(req: CitizenRequest, now: dt.datetime | None = None,
+               calendar: sla.WorkCalendar | None = None) -> list[sla.Clock]:
+    now = now or timezone.now()
+    calendar = calendar or _calendar(req.division)
+    return [
+        sla.clock(calendar, phase=phase, budget=sla.Budget.parse(budget_text(req, phase)), received=req.created_at,
+                  now=now, done_at=getattr(req, field), paused_seconds=req.paused_seconds,
+                  waiting_since=req.waiting_since)
+        for phase, field in PHASES
+    ]
+
+
+def _escalation_recipients(req: CitizenRequest, level: int) -> list[User]:
+    """1: the handling unit (its head and staff); 2: the leaders of the unit's division;
+    3: the coordinating office of the request's division."""
+    unit = req.owner
+    if level == 1:
+        return _unit_staff(unit)
+    if level == 2:
+        return list(User.objects.filter(is_active=True, role=Role.LEADER, division_id=unit.division_id))
+    coordinator = coordinator_for(req.division)
+    return _unit_staff(coordinator) if coordinator else []
+
+
+PHASE_LABELS = {"first_contact": _lazy("首次联系"), "reply": _lazy("答复"), "closure": _lazy("办结")}
+
+
+def sla_scan(*, now: dt.datetime | None = None) -> dict[str, int]:
+    """Warn at 75 %, escalate on breach step by step. Idempotent: each (request, phase, level) is sent
+    once (the request remembers the highest level, notifications carry a dedupe key); pending transfers
+    past their deadline count as accepted (默认签收)."""
+    now = now or timezone.now()
+    counts = {"warnings": 0, "escalations": 0, "auto_accepted": 0}
+    for t in Transfer.objects.filter(status=TransferStatus.PENDING, deadline__lt=now).select_related("request"):
+        with transaction.atomic():
+            req = _locked(t.request)
+            t = Transfer.objects.select_for_update().get(pk=t.pk)
+            if t.status != TransferStatus.PENDING or not req.is_open:
+                continue
+            before = audit.snapshot(req)
+            t.status, t.decided_at = TransferStatus.ACCEPTED, now
+            t.save()
+            req.owner = t.to_unit
+            req.save()
+            _event(req, "transferred", _("接收单位逾期未处理，视为接收：转 %(unit)s 办理。") % {"unit": t.to_unit.name},
+                   unit=t.to_unit, at=now)
+            _audit(None, "feedback.transfer_auto_accept", req, before)
+            counts["auto_accepted"] += 1
+    calendars: dict[int, sla.WorkCalendar] = {}
+    open_qs = CitizenRequest.objects.exclude(status=Status.CLOSED).select_related("division", "owner")
+    for req in open_qs.iterator(chunk_size=2000):
+        cal = calendars.get(req.division_id) or calendars.setdefault(req.division_id, _calendar(req.division))
+        for c in clocks_for(req, now, cal):
+            if c.state == sla.State.WARNING:
+                text = _("诉求 %(code)s 的%(phase)s时限已用 75%%，截止 %(at)s。") % {
+                    "code": req.receipt_code, "phase": PHASE_LABELS[c.phase],
+                    "at": timezone.localtime(c.deadline).strftime("%Y-%m-%d %H:%M")}
+                _notify_unit(req.owner, req, "feedback.sla_warning", text, dedupe=f"fb:{req.pk}:{c.phase}:w")
+                counts["warnings"] += 1
+            level = sla.escalation_level(c.fraction) if c.state == sla.State.BREACH else 0
+            if level > int(req.escalation.get(c.phase, 0)):
+                with transaction.atomic():
+                    locked = _locked(req)
+                    if level <= int(locked.escalation.get(c.phase, 0)):
+                        continue
+                    # Every step not yet taken is taken now, so a scan that ran late skips nobody.
+                    for step in range(int(locked.escalation.get(c.phase, 0)) + 1, level + 1):
+                        before = {"escalation": dict(locked.escalation)}
+                        locked.escalation = {**locked.escalation, c.phase: step}
+                        text = _("督办：诉求 %(code)s 的%(phase)s已超时（第 %(n)d 级督办）。") % {
+                            "code": req.receipt_code, "phase": PHASE_LABELS[c.phase], "n": step}
+                        for person in _escalation_recipients(locked, step):
+                            notify(recipient=person, kind="feedback.sla_breach", text=text,
+                                   link=f"/console/feedback/{req.pk}/", dedupe_key=f"fb:{req.pk}:{c.phase}:{step}")
+                        _event(locked, "escalated", text, unit=locked.owner, public=False, at=now)
+                        audit.record(actor=None, action="feedback.escalate", obj=locked, before=before,
+                                     after={"escalation": locked.escalation}, division_path=locked.division.path)
+                        counts["escalations"] += 1
+                    locked.save(update_fields=["escalation"])
+                req.escalation = locked.escalation
+    return counts
