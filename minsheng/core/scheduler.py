@@ -36,6 +36,7 @@ JOBS: list[Job] = [
     Job("wbs-overdue-digest", "minsheng.projects.tasks.notify_overdue_wbs", {"hour": "8", "minute": "0"}),
     Job("ledger-checkpoint", "minsheng.ledger.tasks.checkpoint_if_grown", {"minute": "*/5"}),
     Job("ledger-verify", "minsheng.ledger.tasks.verify_log", {"hour": "2", "minute": "30"}),
+    Job("feedback-sla-scan", "minsheng.feedback.tasks.scan_sla", {"minute": "*/5"}),
     Job("rectification-escalation", "minsheng.construction.tasks.escalate_overdue_rectifications",
         {"hour": "8", "minute": "10"}),
 ]
