@@ -10,8 +10,11 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
     path("console/ledger/", include("minsheng.ledger.console_urls")),
+    path("console/feedback/", include("minsheng.feedback.console_urls")),
+    path("console/", include("minsheng.construction.console_urls")),
     path("console/", include("minsheng.console.urls")),
     path("ledger/", include("minsheng.ledger.urls")),
+    path("feedback/", include("minsheng.feedback.urls")),
     path("", include("minsheng.portal.urls")),
 ]
 

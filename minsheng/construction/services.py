@@ -286,7 +286,8 @@ def rectification_close(*, actor: User, order: Rectification, reinspection: Site
     errors: dict[str, list[Any]] = {}
     if reinspection.project_id != project.pk:
         errors["reinspection"] = [_("复查记录不属于本项目。")]
-    elif reinspection.inspected_at < order.issued_at:
+    # Forms record times to the minute, so compare with the minute the order was issued in.
+    elif reinspection.inspected_at < order.issued_at.replace(second=0, microsecond=0):
         errors["reinspection"] = [_("复查须在整改通知下达之后。")]
     elif not reinspection.passed:
         errors["reinspection"] = [_("复查不合格，不能销号。")]

@@ -1,0 +1,12 @@
+from django.urls import path
+
+from minsheng.construction import views
+
+app_name = "construction"
+urlpatterns = [
+    path("projects/<int:pk>/supervision/", views.supervision, name="supervision"),
+    path("projects/<int:pk>/supervision/logs/", views.log_add, name="log_add"),
+    path("projects/<int:pk>/supervision/inspections/", views.inspection_add, name="inspection_add"),
+    path("projects/<int:pk>/supervision/rectifications/", views.rectification_add, name="rectification_add"),
+    path("rectifications/<int:pk>/close/", views.rectification_close, name="rectification_close"),
+]

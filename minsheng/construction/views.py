@@ -1,0 +1,109 @@
+"""Console page for supervision of one project. Parse → call → render."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from minsheng.console.errors import console_view, form_errors
+from minsheng.construction import forms, selectors, services
+from minsheng.construction.progress import GAP, NO_EVIDENCE, STALE_EVIDENCE
+from minsheng.projects.models import Project
+from minsheng.projects.selectors import project_get
+
+PAGE = "construction/supervision.html"
+REASON_LABELS = {
+    GAP: _("上报进度与核实进度差距超过阈值"),
+    NO_EVIDENCE: _("有上报进度没有任何现场证据"),
+    STALE_EVIDENCE: _("证据早于上报周期"),
+}
+
+
+def _context(request: HttpRequest, project: Project, **forms_: Any) -> dict[str, Any]:
+    gap = selectors.progress_gap(project)
+    user = request.user
+    return {
+        "project": project,
+        "gap": gap,
+        "reasons": [REASON_LABELS[r] for r in gap.reasons],
+        "logs": selectors.logs_for(project)[:30],
+        "inspections": selectors.inspections_for(project)[:30],
+        "rectifications": selectors.rectifications_for(project),
+        "passed_inspections": [i for i in selectors.inspections_for(project)[:30] if i.passed],
+        "can_log": services.can_log(user, project),
+        "can_inspect": services.inspector_kind_for(user, project) is not None,
+        "log_form": forms_.get("log_form") or forms.LogForm(),
+        "inspection_form": forms_.get("inspection_form") or forms.InspectionForm(),
+        "rect_form": forms_.get("rect_form") or forms.RectificationForm(),
+    }
+
+
+@console_view
+def supervision(request: HttpRequest, pk: int) -> HttpResponse:
+    project = project_get(request.user, pk=pk)
+    return render(request, PAGE, _context(request, project))
+
+
+@console_view
+@require_POST
+def log_add(request: HttpRequest, pk: int) -> HttpResponse:
+    project = project_get(request.user, pk=pk)
+    form = forms.LogForm(request.POST)
+    if form.is_valid():
+        with form_errors(form):
+            services.log_record(actor=request.user, project=project, **form.cleaned_data)
+            messages.success(request, _("监理日志已保存。"))
+            return redirect("construction:supervision", pk=pk)
+    return render(request, PAGE, _context(request, project, log_form=form), status=400)
+
+
+@console_view
+@require_POST
+def inspection_add(request: HttpRequest, pk: int) -> HttpResponse:
+    project = project_get(request.user, pk=pk)
+    form = forms.InspectionForm(request.POST, request.FILES)
+    if form.is_valid():
+        cd = form.cleaned_data
+        photos = []
+        if cd["photo"]:
+            photos.append({"file": cd["photo"], "name": cd["photo"].name, "taken_at": cd["photo_taken_at"],
+                           "latitude": cd["photo_latitude"], "longitude": cd["photo_longitude"]})
+        with form_errors(form):
+            services.inspection_record(actor=request.user, project=project, inspected_at=cd["inspected_at"],
+                                       checklist=cd["checklist"], passed=cd["passed"], notes=cd["notes"],
+                                       village_representative=cd["village_representative"], photos=photos)
+            messages.success(request, _("检查记录已保存并存证。"))
+            return redirect("construction:supervision", pk=pk)
+    return render(request, PAGE, _context(request, project, inspection_form=form), status=400)
+
+
+@console_view
+@require_POST
+def rectification_add(request: HttpRequest, pk: int) -> HttpResponse:
+    project = project_get(request.user, pk=pk)
+    form = forms.RectificationForm(request.POST)
+    if form.is_valid():
+        with form_errors(form):
+            services.rectification_issue(actor=request.user, project=project, **form.cleaned_data)
+            messages.success(request, _("整改通知已下达。"))
+            return redirect("construction:supervision", pk=pk)
+    return render(request, PAGE, _context(request, project, rect_form=form), status=400)
+
+
+@console_view
+@require_POST
+def rectification_close(request: HttpRequest, pk: int) -> HttpResponse:
+    order = selectors.rectification_get(request.user, pk=pk)
+    form = forms.CloseForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择复查记录。"))
+        return redirect("construction:supervision", pk=order.project_id)
+    reinspection = selectors.inspection_get(request.user, pk=form.cleaned_data["reinspection"])
+    services.rectification_close(actor=request.user, order=order, reinspection=reinspection)
+    messages.success(request, _("整改已复查销号。"))
+    return redirect("construction:supervision", pk=order.project_id)
