@@ -1,0 +1,85 @@
+"""Forms for the citizen portal and the handling console. Forms only parse; services validate rules."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from minsheng.core.models import Department, Division, DivisionLevel
+from minsheng.feedback.models import Category, Kind, Urgency
+
+
+class SubmitForm(forms.Form):
+    kind = forms.ChoiceField(label=_("诉求类型"), choices=Kind.choices, widget=forms.RadioSelect)
+    category = forms.ChoiceField(label=_("诉求分类"), choices=[("", _("请选择"))] + Category.choices)
+    division = forms.ModelChoiceField(label=_("所在地区"), queryset=Division.objects.none(),
+                                      empty_label=_("请选择"), required=False)
+    description = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 5}), max_length=2000,
+                                  help_text=_("请写清楚发生了什么、在哪里、希望怎样解决。"))
+    address = forms.CharField(label=_("具体地点"), required=False, max_length=255)
+    latitude = forms.CharField(label=_("纬度"), required=False, widget=forms.HiddenInput)
+    longitude = forms.CharField(label=_("经度"), required=False, widget=forms.HiddenInput)
+    urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices, initial=Urgency.NORMAL)
+    photo = forms.FileField(label=_("照片（可选）"), required=False,
+                            help_text=_("JPEG、PNG 或 WebP，不超过 5 MB；照片中的位置信息会被删除。"),
+                            widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
+    name = forms.CharField(label=_("称呼（可选）"), required=False, max_length=32)
+    phone = forms.CharField(label=_("手机号"), required=False, max_length=20,
+                            help_text=_("咨询和建议可以不留手机号；投诉和举报需要验证手机号。"),
+                            widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
+    code = forms.CharField(label=_("短信验证码"), required=False, max_length=6,
+                           widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["division"].queryset = Division.objects.filter(level__gte=DivisionLevel.COUNTY).order_by("code")
+
+
+class LookupForm(forms.Form):
+    receipt_code = forms.CharField(label=_("受理编号"), max_length=16)
+    phone = forms.CharField(label=_("手机号"), required=False, max_length=20,
+                            help_text=_("提交时留了手机号的，请填写同一号码。"))
+
+
+class ReopenForm(LookupForm):
+    reason = forms.CharField(label=_("重新办理的原因"), widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
+
+
+class HotlineForm(SubmitForm):
+    """The operator's screen: the caller's number as heard, no code."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["code"]
+        del self.fields["photo"]
+        self.fields["phone"].help_text = _("来电号码")
+
+
+class NoteForm(forms.Form):
+    note = forms.CharField(label=_("说明"), required=False, max_length=500)
+
+
+class ReplyForm(forms.Form):
+    text = forms.CharField(label=_("答复内容"), widget=forms.Textarea(attrs={"rows": 4}), required=False)
+
+
+class VisitForm(forms.Form):
+    resolved = forms.TypedChoiceField(label=_("问题是否解决"), choices=[("1", _("已解决")), ("0", _("未解决"))],
+                                      coerce=lambda v: v == "1", widget=forms.RadioSelect)
+    satisfaction = forms.TypedChoiceField(label=_("满意度"), coerce=int,
+                                          choices=[(i, str(i)) for i in range(5, 0, -1)])
+    comment = forms.CharField(label=_("回访意见"), required=False, max_length=500)
+
+
+class TransferForm(forms.Form):
+    to_unit = forms.ModelChoiceField(label=_("转给"), queryset=Department.objects.select_related("division"))
+    reason = forms.CharField(label=_("转办理由"), required=False, max_length=500)
+
+
+class DecideForm(forms.Form):
+    unit = forms.ModelChoiceField(label=_("指定承办单位"), queryset=Department.objects.select_related("division"))
+
+
+class MetricsForm(forms.Form):
+    group = forms.ChoiceField(label=_("分组"), choices=[("department", _("按部门")), ("division", _("按区划")),
+                                                       ("month", _("按月份"))], required=False)

@@ -1,0 +1,65 @@
+"""Reads of citizen requests, always scoped to the user.
+
+- system administrators see every request;
+- a department officer sees the requests its unit owns, first received, is asked to take over, or
+  coordinates (as the coordinating office);
+- other staff with a division (leaders, auditors, inspectors) see the requests in their subtree;
+- nobody else sees any.
+The phone number is shown in full only to the handling unit (owner or first responder)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import Q, QuerySet
+
+from minsheng.accounts.roles import Role
+from minsheng.core.errors import NotFound
+from minsheng.feedback.models import CitizenRequest, RequestEvent, Transfer, TransferStatus
+
+
+def requests_visible(user: Any) -> QuerySet[CitizenRequest]:
+    qs = CitizenRequest.objects.select_related("division", "owner", "first_responder", "project")
+    if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
+        return qs.none()
+    if user.is_superuser or user.role == Role.SYSADMIN:
+        return qs
+    if user.department_id is not None and user.role == Role.DEPT_OFFICER:
+        unit = user.department_id
+        transfers = Transfer.objects.filter(Q(to_unit_id=unit, status=TransferStatus.PENDING)
+                                            | Q(coordinator_id=unit)).values("request_id")
+        return qs.filter(Q(owner_id=unit) | Q(first_responder_id=unit) | Q(pk__in=transfers))
+    if user.division_id is not None:
+        return qs.filter(division__path__startswith=user.division.path)
+    return qs.none()
+
+
+def request_get(user: Any, *, pk: int) -> CitizenRequest:
+    found = requests_visible(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def sees_phone(user: Any, req: CitizenRequest) -> bool:
+    if not getattr(user, "is_authenticated", False):
+        return False
+    if user.is_superuser or user.role == Role.SYSADMIN:
+        return True
+    return user.department_id is not None and user.department_id in {req.owner_id, req.first_responder_id}
+
+
+def caller_history(user: Any, phone: str, *, limit: int = 20) -> list[CitizenRequest]:
+    if not phone:
+        return []
+    return list(requests_visible(user).filter(phone=phone).order_by("-created_at")[:limit])
+
+
+def timeline(req: CitizenRequest, *, public_only: bool) -> QuerySet[RequestEvent]:
+    qs = RequestEvent.objects.filter(request=req).select_related("unit")
+    return qs.filter(public=True) if public_only else qs
+
+
+def transfer_open(req: CitizenRequest) -> Transfer | None:
+    return (Transfer.objects.filter(request=req, status__in=[TransferStatus.PENDING, TransferStatus.DISPUTED])
+            .select_related("from_unit", "to_unit", "coordinator").first())

@@ -1,0 +1,11 @@
+from django.urls import path
+
+from minsheng.feedback import views
+
+app_name = "feedback"
+urlpatterns = [
+    path("", views.submit, name="submit"),
+    path("lookup/", views.lookup, name="lookup"),
+    path("reopen/", views.reopen, name="reopen"),
+    path("elderly/", views.elderly, name="elderly"),
+]
