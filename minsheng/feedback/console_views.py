@@ -120,3 +120,40 @@ def hotline(request: HttpRequest) -> HttpResponse:
     history = selectors.caller_history(request.user, phone)
     return render(request, "feedback/console_hotline.html", {"form": form, "history": history, "phone": phone},
                   status=400 if form.errors else 200)
+
+
+@console_view
+def metrics_page(request: HttpRequest) -> HttpResponse:
+    from minsheng.feedback import metrics
+
+    form = forms.MetricsForm(request.GET)
+    group = form.cleaned_data["group"] if form.is_valid() and form.cleaned_data["group"] else "department"
+    rows = metrics.metrics(selectors.requests_visible(request.user), group)
+    return render(request, "feedback/console_metrics.html",
+                  {"form": form, "rows": rows, "group": group, "columns": [str(c) for _k, c in metrics.COLUMNS]})
+
+
+@console_view
+def metrics_xlsx(request: HttpRequest) -> HttpResponse:
+    """The same numbers as the page, as a workbook. Aggregates only: no personal data."""
+    import io
+
+    from openpyxl import Workbook
+
+    from minsheng.feedback import metrics
+
+    form = forms.MetricsForm(request.GET)
+    group = form.cleaned_data["group"] if form.is_valid() and form.cleaned_data["group"] else "department"
+    rows = metrics.metrics(selectors.requests_visible(request.user), group)
+    wb = Workbook()
+    ws = wb.active
+    ws.title = _("诉求统计")
+    ws.append([str(label) for _key, label in metrics.COLUMNS])
+    for row in rows:
+        ws.append([float(v) if isinstance(v, metrics.Decimal) else v for v in (row[k] for k, _l in metrics.COLUMNS)])
+    out = io.BytesIO()
+    wb.save(out)
+    response = HttpResponse(out.getvalue(),
+                            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response["Content-Disposition"] = f'attachment; filename="feedback-metrics-{group}.xlsx"'
+    return response

@@ -82,4 +82,5 @@ class DecideForm(forms.Form):
 
 class MetricsForm(forms.Form):
     group = forms.ChoiceField(label=_("分组"), choices=[("department", _("按部门")), ("division", _("按区划")),
-                                                       ("month", _("按月份"))], required=False)
+                                                       ("month", _("按月份"))], required=False,
+                              widget=forms.RadioSelect)

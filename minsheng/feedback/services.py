@@ -292,7 +292,8 @@ def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = No
 
 
 def _locked(req: CitizenRequest) -> CitizenRequest:
-    return CitizenRequest.objects.select_for_update().select_related("division", "owner", "project").get(pk=req.pk)
+    return (CitizenRequest.objects.select_for_update(of=("self",)).select_related("division", "owner", "project")
+            .get(pk=req.pk))
 
 
 def _owner_only(actor: Any, req: CitizenRequest) -> None:
