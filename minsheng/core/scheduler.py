@@ -39,6 +39,7 @@ JOBS: list[Job] = [
     Job("feedback-sla-scan", "minsheng.feedback.tasks.scan_sla", {"minute": "*/5"}),
     Job("rectification-escalation", "minsheng.construction.tasks.escalate_overdue_rectifications",
         {"hour": "8", "minute": "10"}),
+    Job("telemetry-offline", "minsheng.telemetry.tasks.check_devices_offline", {"minute": "*/5"}),
 ]
 
 

@@ -6,3 +6,8 @@ class TelemetryConfig(AppConfig):
     name = "minsheng.telemetry"
     label = "telemetry"
     verbose_name = _("物联监测")
+
+    def ready(self) -> None:
+        from minsheng.telemetry import anchoring
+
+        anchoring.register()

@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from minsheng.telemetry import validation
+from minsheng.telemetry import alarms, validation
 from minsheng.telemetry.models import Device, Reading, RejectCount, hash_credential
 
 
@@ -63,6 +63,9 @@ def ingest(messages: list[Any], *, now: dt.datetime | None = None) -> Result:
             Device.objects.filter(pk__in=seen).update(last_seen_at=now)
         if checked.rejected:
             _count_rejects(checked.rejected, timezone.localdate(now))
+        # Rules run in the same transaction: an alarm exists exactly when its readings do, and an MQTT
+        # message is acknowledged only after both committed.
+        alarms.evaluate(checked.rows, now=now)
     rejected: dict[str, int] = defaultdict(int)
     for (reason, _device), n in checked.rejected.items():
         rejected[reason] += n

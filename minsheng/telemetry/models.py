@@ -108,8 +108,8 @@ class AlarmRule(models.Model):
 
     code = models.SlugField(_("规则代码"), max_length=48)
     name = models.CharField(_("名称"), max_length=128)
-    device_kind = models.CharField(_("设备类型"), max_length=16, choices=DeviceKind.choices)
-    metric = models.CharField(_("指标"), max_length=24, blank=True)  # blank: the offline rule
+    device_kind = models.CharField(_("设备类型"), max_length=16, choices=DeviceKind.choices, blank=True)  # blank: all
+    metric = models.CharField(_("指标"), max_length=24, blank=True)  # blank: the device-offline rule
     comparator = models.CharField(_("比较"), max_length=2, choices=[(">", ">"), ("<", "<")], default=">")
     limit = models.FloatField(_("限值"), null=True, blank=True)
     hour_from = models.PositiveSmallIntegerField(_("起始时（含）"), null=True, blank=True)
