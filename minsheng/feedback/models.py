@@ -183,3 +183,21 @@ class PhoneCode(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+
+class Open311Key(models.Model):
+    """An `api_key` for an Open311 client system. Only its SHA-256 is stored; the key is shown once
+    (`minsheng open311 create-key NAME`)."""
+
+    name = models.CharField(_("客户端名称"), max_length=64)
+    prefix = models.CharField(max_length=8, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("Open311 接口密钥")
+        verbose_name_plural = _("Open311 接口密钥")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"

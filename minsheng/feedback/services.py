@@ -198,6 +198,7 @@ class Submission:
     code: str = ""  # the one-time code, for complaints and reports from the public
     photo: IO[bytes] | None = None
     photo_size: int = 0
+    trusted: bool = False  # a channel that vouches for the caller (an Open311 client with an api_key)
 
 
 def _coordinate(value: Any, lo: int, hi: int, field: str, errors: dict[str, list[Any]]) -> Decimal | None:
@@ -255,7 +256,7 @@ def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = No
     if errors:
         raise ValidationFailed(fields=errors)
     unit = route(category=data.category, division=division, project=data.project)
-    staff_entry = actor is not None and getattr(actor, "is_authenticated", False)
+    staff_entry = (actor is not None and getattr(actor, "is_authenticated", False)) or data.trusted
     if data.kind in VERIFIED_KINDS and not staff_entry:
         phone_code_check(phone=phone, code=data.code, now=now)
     with transaction.atomic():
@@ -704,3 +705,27 @@ def sla_scan(*, now: dt.datetime | None = None) -> dict[str, int]:
                     locked.save(update_fields=["escalation"])
                 req.escalation = locked.escalation
     return counts
+
+
+# ---------------------------------------------------------------------------------------------
+# Open311 keys
+
+
+def _key_hash(raw: str) -> str:
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def open311_key_create(*, name: str) -> tuple[Any, str]:
+    from minsheng.feedback.models import Open311Key
+
+    if not name.strip():
+        raise ValidationFailed(fields={"name": [_("请填写客户端名称。")]})
+    raw = "o311_" + secrets.token_urlsafe(24)
+    key = Open311Key.objects.create(name=name.strip()[:64], prefix=raw[5:13], key_hash=_key_hash(raw))
+    return key, raw
+
+
+def open311_key_check(raw: str | None) -> bool:
+    from minsheng.feedback.models import Open311Key
+
+    return bool(raw) and Open311Key.objects.filter(key_hash=_key_hash(raw), revoked_at__isnull=True).exists()
