@@ -12,7 +12,6 @@ urlpatterns = [
     path("console/ledger/", include("minsheng.ledger.console_urls")),
     path("console/feedback/", include("minsheng.feedback.console_urls")),
     path("console/", include("minsheng.construction.console_urls")),
-    path("console/", include("minsheng.telemetry.console_urls")),
     path("console/", include("minsheng.console.urls")),
     path("ledger/", include("minsheng.ledger.urls")),
     path("feedback/", include("minsheng.feedback.urls")),
