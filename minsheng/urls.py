@@ -12,10 +12,10 @@ urlpatterns = [
     path("console/ledger/", include("minsheng.ledger.console_urls")),
     path("console/feedback/", include("minsheng.feedback.console_urls")),
     path("console/", include("minsheng.construction.console_urls")),
+    path("console/", include("minsheng.telemetry.console_urls")),
     path("console/", include("minsheng.console.urls")),
     path("ledger/", include("minsheng.ledger.urls")),
     path("feedback/", include("minsheng.feedback.urls")),
-    path("open311/v2/", include("minsheng.feedback.open311_urls")),
     path("", include("minsheng.portal.urls")),
 ]
 

@@ -120,6 +120,12 @@ DEFAULTS: dict[str, tuple[Any, str, bool]] = {
         "本平台默认口径",
         True,
     ),
+    # Night minimum flow (m³/h, 02:00–04:00) a village district meter may show before a leak is suspected.
+    "telemetry.night_flow_allowance_m3h": (
+        "0.5",
+        "本平台默认口径（按村规模和用水户数核定）",
+        True,
+    ),
 }
 
 

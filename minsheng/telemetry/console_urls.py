@@ -1,0 +1,12 @@
+from django.urls import path
+
+from minsheng.telemetry import views
+
+app_name = "telemetry"
+urlpatterns = [
+    path("devices/", views.device_list, name="devices"),
+    path("alarms/", views.alarm_list, name="alarms"),
+    path("alarms/<int:pk>/", views.alarm_detail, name="alarm"),
+    path("alarms/<int:pk>/action/", views.alarm_action, name="alarm_action"),
+    path("projects/<int:pk>/water/", views.water, name="water"),
+]

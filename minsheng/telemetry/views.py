@@ -1,0 +1,66 @@
+"""Console pages: devices, alarms (acknowledge, clear, comment) and the village water page."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from minsheng.console.errors import console_view
+from minsheng.core.errors import ValidationFailed
+from minsheng.projects.selectors import project_get
+from minsheng.telemetry import alarms, selectors
+from minsheng.telemetry.forms import AlarmActionForm
+
+
+@console_view
+def device_list(request: HttpRequest) -> HttpResponse:
+    devices = selectors.devices_visible(request.user).order_by("project__name", "kind", "device_id")
+    page = Paginator(devices, settings.MINSHENG_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "telemetry/devices.html", {"page": page})
+
+
+@console_view
+def alarm_list(request: HttpRequest) -> HttpResponse:
+    show_all = request.GET.get("all") == "1"
+    qs = selectors.alarms_visible(request.user, open_only=not show_all).order_by("closed", "-last_at", "-id")
+    page = Paginator(qs, settings.MINSHENG_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "telemetry/alarms.html", {"page": page, "show_all": show_all})
+
+
+@console_view
+def alarm_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    alarm = selectors.alarm_get(request.user, pk=pk)
+    return render(request, "telemetry/alarm_detail.html", {
+        "alarm": alarm, "history": alarms.alarm_history(alarm), "form": AlarmActionForm(),
+        "can_handle": alarms.can_handle(request.user, alarm)})
+
+
+@console_view
+@require_POST
+def alarm_action(request: HttpRequest, pk: int) -> HttpResponse:
+    alarm = selectors.alarm_get(request.user, pk=pk)
+    form = AlarmActionForm(request.POST)
+    if not form.is_valid():
+        raise ValidationFailed(fields={k: list(v) for k, v in form.errors.items()})
+    action, comment = form.cleaned_data["action"], form.cleaned_data["comment"]
+    if action == "acknowledge":
+        alarms.alarm_acknowledge(actor=request.user, alarm=alarm, comment=comment)
+        messages.success(request, _("报警已确认。"))
+    elif action == "clear":
+        alarms.alarm_clear(actor=request.user, alarm=alarm, comment=comment)
+        messages.success(request, _("报警已解除。"))
+    else:
+        alarms.alarm_comment(actor=request.user, alarm=alarm, comment=comment)
+        messages.success(request, _("备注已添加。"))
+    return redirect("telemetry:alarm", pk=pk)
+
+
+@console_view
+def water(request: HttpRequest, pk: int) -> HttpResponse:
+    project = project_get(request.user, pk=pk)
+    return render(request, "telemetry/water.html", {"project": project, **selectors.water_dashboard(project)})
