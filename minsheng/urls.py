@@ -16,6 +16,7 @@ urlpatterns = [
     path("console/", include("minsheng.console.urls")),
     path("ledger/", include("minsheng.ledger.urls")),
     path("feedback/", include("minsheng.feedback.urls")),
+    path("open311/v2/", include("minsheng.feedback.open311_urls")),
     path("", include("minsheng.portal.urls")),
 ]
 
