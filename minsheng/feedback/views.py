@@ -91,8 +91,13 @@ def lookup(request: HttpRequest) -> HttpResponse:
 
 
 @require_http_methods(["POST"])
+@ratelimit(key="ip", rate=SUBMIT_RATE, method="POST", block=False)
 def reopen(request: HttpRequest) -> HttpResponse:
     form = ReopenForm(request.POST)
+    if getattr(request, "limited", False):
+        form.is_valid()
+        form.add_error(None, _("提交过于频繁，请稍后再试，或拨打 12345 热线。"))
+        return render(request, "feedback/reopen.html", _ctx(request, form=form), status=429)
     if form.is_valid():
         try:
             req = services.request_reopen(**form.cleaned_data)

@@ -141,3 +141,20 @@ def test_hotline_entry_and_caller_history(org):
     b = Client()
     b.force_login(org.user("b_housing"))
     assert req.receipt_code not in b.get("/console/feedback/hotline/?phone=13700001111").content.decode()
+
+
+def test_reopen_from_the_portal_and_its_errors(org, client):
+    from minsheng.feedback import services
+
+    req = submit(org)
+    u = org.user("a_housing")
+    services.request_reply(actor=u, request=req, text="已安排维修，本周内完成")
+    services.request_return_visit(actor=u, request=req, resolved=True, satisfaction=4)
+    services.request_close(actor=u, request=req)
+    short = client.post("/feedback/reopen/", {"receipt_code": req.receipt_code, "phone": "13800001234", "reason": "坏"})
+    assert short.status_code == 400 and "至少 5 个字" in short.content.decode()
+    ok = client.post("/feedback/reopen/", {"receipt_code": req.receipt_code, "phone": "13800001234",
+                                           "reason": "灯又坏了，请再来看看"})
+    assert ok.status_code == 200 and "已申请重新办理" in ok.content.decode()
+    req.refresh_from_db()
+    assert req.status == "in_progress" and req.reopen_count == 1
