@@ -31,7 +31,7 @@ from minsheng.core.errors import Conflict, NotFound, PermissionDenied, Validatio
 from minsheng.core.jurisdiction import rule_for
 from minsheng.core.models import Department, Division
 from minsheng.core.services import notify
-from minsheng.feedback import photos, sla, sms
+from minsheng.feedback import notices, photos, sla, sms
 from minsheng.feedback.models import (
     VERIFIED_KINDS,
     Category,
@@ -156,10 +156,8 @@ def _event(req: CitizenRequest, action: str, text: str = "", *, unit: Department
                                 at=at or timezone.now())
 
 
-def _tell(req: CitizenRequest, text: str) -> None:
-    if req.phone:
-        phone = req.phone
-        transaction.on_commit(lambda: sms.send(phone, text))
+def _tell(req: CitizenRequest, kind: str, **context: str) -> None:
+    notices.tell(req.phone, kind, code=req.receipt_code, **context)
 
 
 def _unit_staff(unit: Department) -> list[User]:
@@ -283,8 +281,7 @@ def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = No
         _audit(actor if staff_entry else None, "feedback.submit", req, None)
         _notify_unit(unit, req, "feedback.new", _("新诉求 %(code)s：%(text)s") % {
             "code": req.receipt_code, "text": description[:60]})
-        _tell(req, _("【民生】您的诉求已受理，受理编号 %(code)s，可凭编号和手机号查询办理进度。") % {
-            "code": req.receipt_code})
+        _tell(req, "receipt")
     return req
 
 
@@ -317,6 +314,7 @@ def request_accept(*, actor: Any, request: CitizenRequest) -> CitizenRequest:
     req.save()
     _event(req, "accepted", _("%(unit)s 已签收。") % {"unit": req.owner.name}, unit=req.owner)
     _audit(actor, "feedback.accept", req, before)
+    _tell(req, "accepted", unit=req.owner.name)
     return req
 
 
@@ -355,8 +353,7 @@ def request_wait(*, actor: Any, request: CitizenRequest, waiting: bool, note: st
             raise ValidationFailed(fields={"note": [_("请说明需要群众补充什么。")]})
         req.waiting_since = now
         _event(req, "waiting", note.strip(), unit=req.owner)
-        _tell(req, _("【民生】您的诉求 %(code)s 需要补充材料：%(note)s") % {"code": req.receipt_code,
-                                                                   "note": note.strip()[:60]})
+        _tell(req, "waiting", note=note.strip()[:60])
     else:
         if req.waiting_since is None:
             raise Conflict(_("当前没有在等待群众。"))
@@ -391,7 +388,7 @@ def request_reply(*, actor: Any, request: CitizenRequest, text: str) -> CitizenR
     req.save()
     _event(req, "replied", text, unit=req.owner)
     _audit(actor, "feedback.reply", req, before)
-    _tell(req, _("【民生】您的诉求 %(code)s 已答复，请查询答复内容；稍后我们将回访。") % {"code": req.receipt_code})
+    _tell(req, "replied")
     return req
 
 
@@ -416,6 +413,7 @@ def request_return_visit(*, actor: Any, request: CitizenRequest, resolved: bool,
     else:
         req.status, req.replied_at = Status.IN_PROGRESS, None
         _event(req, "rework", _("回访：问题未解决，已退回承办单位重新办理。"), unit=req.owner)
+        _tell(req, "rework")
     req.save()
     _audit(actor, "feedback.return_visit", req, before)
     return req
@@ -439,8 +437,7 @@ def request_close(*, actor: Any, request: CitizenRequest) -> CitizenRequest:
     req.save()
     _event(req, "closed", _("诉求已办结。"), unit=req.owner)
     _audit(actor, "feedback.close", req, before)
-    _tell(req, _("【民生】您的诉求 %(code)s 已办结。如问题仍未解决，可在办结后规定天数内申请重新办理。") % {
-        "code": req.receipt_code})
+    _tell(req, "closed")
     return req
 
 
@@ -474,6 +471,7 @@ def request_reopen(*, receipt_code: str, phone: str, reason: str, now: dt.dateti
     req.save()
     _event(req, "reopened", reason.strip(), unit=req.owner)
     _audit(None, "feedback.reopen", req, before)
+    _tell(req, "reopened")
     _notify_unit(req.owner, req, "feedback.reopened", _("诉求 %(code)s 被群众申请重新办理。") % {
         "code": req.receipt_code})
     return req
@@ -571,6 +569,7 @@ def transfer_accept(*, actor: Any, request: CitizenRequest) -> CitizenRequest:
     _event(req, "transferred", _("已转 %(unit)s 办理，首问单位 %(first)s 继续跟踪。") % {
         "unit": t.to_unit.name, "first": req.first_responder.name}, unit=t.to_unit)
     _audit(actor, "feedback.transfer_accept", req, before)
+    _tell(req, "transferred", unit=t.to_unit.name)
     return req
 
 
@@ -604,6 +603,7 @@ def transfer_decide(*, actor: Any, request: CitizenRequest, unit: Department) ->
     req.save()
     _event(req, "assigned", _("协调机构指定 %(unit)s 办理。") % {"unit": unit.name}, unit=unit)
     _audit(actor, "feedback.transfer_decide", req, before)
+    _tell(req, "transferred", unit=unit.name)
     _notify_unit(unit, req, "feedback.assigned", _("协调机构指定贵单位办理诉求 %(code)s。") % {
         "code": req.receipt_code})
     return req
@@ -671,6 +671,7 @@ def sla_scan(*, now: dt.datetime | None = None) -> dict[str, int]:
             _event(req, "transferred", _("接收单位逾期未处理，视为接收：转 %(unit)s 办理。") % {"unit": t.to_unit.name},
                    unit=t.to_unit, at=now)
             _audit(None, "feedback.transfer_auto_accept", req, before)
+            _tell(req, "transferred", unit=t.to_unit.name)
             counts["auto_accepted"] += 1
     calendars: dict[int, sla.WorkCalendar] = {}
     open_qs = CitizenRequest.objects.exclude(status=Status.CLOSED).select_related("division", "owner")
