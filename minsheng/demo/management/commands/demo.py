@@ -37,6 +37,11 @@ class Command(BaseCommand):
         )
         parser.add_argument("--port", type=int, default=8000)
         parser.add_argument(
+            "--requests", type=int, default=None,
+            help="How many citizen requests (a year of them) to generate (default 50000 for the default "
+            "city, proportionally fewer for a smaller one; 0 for none).",
+        )
+        parser.add_argument(
             "--seed",
             type=int,
             default=city.DEFAULT_SEED,
@@ -65,6 +70,15 @@ class Command(BaseCommand):
             result = city.generate(seed=opts["seed"], projects=opts["projects"])
             counts = ", ".join(f"{k} {v}" for k, v in result.counts.items())
             self.stdout.write(self.style.SUCCESS(f"Generated in {result.seconds:.1f} s: {counts}"))
+            wanted = opts["requests"]
+            if wanted is None:
+                wanted = round(50_000 * opts["projects"] / city.DEFAULT_PROJECTS)
+            if wanted:
+                from minsheng.feedback.demo import generate_requests
+
+                made = generate_requests(seed=opts["seed"], count=wanted, as_of=result.as_of)
+                self.stdout.write(self.style.SUCCESS(
+                    f"Citizen requests: {made.count} in {made.seconds:.1f} s"))
         self._print_logins()
         if not opts["no_serve"]:
             call_command("serve", host="127.0.0.1", port=opts["port"])
