@@ -133,7 +133,8 @@ def parent(args: argparse.Namespace) -> None:
             raise SystemExit(f"worker failed on {db}")
         result = json.loads(path.read_text())
         result.update({"demo_generation": demo, "machine": machine, "versions": versions,
-                       "command": " ".join(["python", "bench/projects_bench.py", *sys.argv[1:]])})
+                       "command": DEFAULT_COMMAND,
+                       "invocation": " ".join(["bench/projects_bench.py", *sys.argv[1:]])})
         path.write_text(json.dumps(result, ensure_ascii=False, indent=2) + "\n")
     write_markdown()
 
@@ -198,12 +199,15 @@ def _measure(client: Any, urls: list[str], requests: int) -> dict[str, Any]:
     for url in urls[:3]:  # warm caches, sessions, template loading
         client.get(url)
     times: list[float] = []
+    cpu: list[float] = []  # CPU of this process only: excludes waiting for a busy CPU (and PostgreSQL's own)
     statuses: set[int] = set()
+    load_before = os.getloadavg()[0]
     for i in range(requests):
         url = urls[i % len(urls)]
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         response = client.get(url)
         times.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - cpu_started) * 1000)
         statuses.add(response.status_code)
     queries: list[int] = []
     for url in urls[: min(10, len(urls))]:
@@ -214,6 +218,8 @@ def _measure(client: Any, urls: list[str], requests: int) -> dict[str, Any]:
         "requests": requests, "distinct_urls": len(urls), "status_codes": sorted(statuses),
         "p50_ms": round(_percentile(times, 0.50), 1), "p95_ms": round(_percentile(times, 0.95), 1),
         "max_ms": round(max(times), 1), "mean_ms": round(statistics.fmean(times), 1),
+        "cpu_p50_ms": round(_percentile(cpu, 0.50), 1), "cpu_p95_ms": round(_percentile(cpu, 0.95), 1),
+        "load_average_1min": [round(load_before, 2), round(os.getloadavg()[0], 2)],
         "queries_min": min(queries), "queries_max": max(queries), "example_url": urls[0],
     }
 
@@ -391,8 +397,9 @@ def write_markdown() -> None:
             f"Setup: generate {run['setup']['generate_seconds']} s, audit padding "
             f"{run['setup']['audit_padding']['seconds']} s.",
             "",
-            "| user (visible projects) | request | p50 ms | p95 ms | max ms | queries | p95 < goal |",
-            "|---|---|---:|---:|---:|---:|:---:|",
+            "| user (visible projects) | request | p50 ms | p95 ms | max ms | CPU p50/p95 ms | queries "
+            "| load | p95 < goal |",
+            "|---|---|---:|---:|---:|---:|---:|---:|:---:|",
         ]
         for label, entry in run["measurements"].items():
             for name, meas in entry.items():
@@ -401,8 +408,10 @@ def write_markdown() -> None:
                 q = f"{meas['queries_min']}" if meas["queries_min"] == meas["queries_max"] else \
                     f"{meas['queries_min']}–{meas['queries_max']}"
                 ok = "yes" if meas["p95_ms"] < GOAL_MS else "**no**"
+                cpu = f"{meas['cpu_p50_ms']} / {meas['cpu_p95_ms']}" if "cpu_p50_ms" in meas else "–"
+                load = "–".join(str(x) for x in meas.get("load_average_1min", [])) or "–"
                 lines.append(f"| {label} ({entry['visible_projects']:,}) | {name} | {meas['p50_ms']} | "
-                             f"{meas['p95_ms']} | {meas['max_ms']} | {q} | {ok} |")
+                             f"{meas['p95_ms']} | {meas['max_ms']} | {cpu} | {q} | {load} | {ok} |")
         lines += ["", "N+1 check (queries for a full page of 25 rows vs a one-row result):", ""]
         for label, entry in run["measurements"].items():
             for iface, per in entry["list_queries_constant_in_rows"].items():
@@ -410,6 +419,17 @@ def write_markdown() -> None:
                 lines.append(f"- {label}, {iface}: {per['full_page']['queries']} queries for "
                              f"{per['full_page']['rows']} rows, {per['one_row']['queries']} for "
                              f"{per['one_row']['rows']} row(s) — {verdict}")
+        before_files = sorted(RESULTS.glob(f"before-*-projects-{run['db']}.json"))
+        for before_path in before_files:
+            before = json.loads(before_path.read_text())
+            lines += ["", f"Before the fixes (`{before_path.name}`, {before.get('date', '')}): p50 / p95 ms, "
+                      "then → now", ""]
+            for label, entry in run["measurements"].items():
+                for name, meas in entry.items():
+                    old = before["measurements"].get(label, {}).get(name)
+                    if isinstance(meas, dict) and "p95_ms" in meas and old:
+                        lines.append(f"- {label} {name}: {old['p50_ms']} / {old['p95_ms']} → "
+                                     f"{meas['p50_ms']} / {meas['p95_ms']}")
         demo = run.get("demo_generation", {})
         if demo:
             lines += ["", f"Demo city (`minsheng demo --no-serve` on an empty {run['db']} database): "
