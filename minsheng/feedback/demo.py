@@ -44,7 +44,7 @@ def generate_requests(*, seed: int, count: int = 50_000, as_of: dt.date | None =
     import time
 
     started = time.perf_counter()
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - demo data, reproducible by seed
     end = timezone.make_aware(dt.datetime.combine(as_of or timezone.localdate(), dt.time(8)))
     start = end - dt.timedelta(days=365)
     go_live = start + dt.timedelta(days=182)
@@ -80,7 +80,8 @@ def generate_requests(*, seed: int, count: int = 50_000, as_of: dt.date | None =
             description=rng.choice(TEXTS[category]), address=f"{division.name}", division=division,
             phone=f"1{rng.choice('3589')}{rng.randrange(10**9):09d}" if kind in ("complaint", "report") or
             rng.random() < 0.6 else "", phone_verified=kind in ("complaint", "report"),
-            first_responder=unit, owner=unit, created_at=created, accepted_at=created + dt.timedelta(hours=contact_h / 2),
+            first_responder=unit, owner=unit, created_at=created,
+            accepted_at=created + dt.timedelta(hours=contact_h / 2),
         )
         contact = created + dt.timedelta(hours=contact_h)
         closed = created + dt.timedelta(hours=close_h)
@@ -93,7 +94,8 @@ def generate_requests(*, seed: int, count: int = 50_000, as_of: dt.date | None =
             req.closed_at = closed
             req.status = Status.CLOSED
             req.resolved = rng.random() < (0.93 if after else 0.78)
-            req.satisfaction = rng.choices([5, 4, 3, 2, 1], [55, 25, 10, 6, 4] if after else [30, 25, 20, 15, 10])[0]
+            weights = [55, 25, 10, 6, 4] if after else [30, 25, 20, 15, 10]
+            req.satisfaction = rng.choices([5, 4, 3, 2, 1], weights)[0]
             req.closed_on_time = close_h <= (15 * 24 * 7 / 5) and rng.random() > (0.03 if after else 0.25)
             req.reopen_count = 1 if rng.random() < 0.02 else 0
         elif req.first_contact_at is None:
@@ -105,8 +107,10 @@ def generate_requests(*, seed: int, count: int = 50_000, as_of: dt.date | None =
             "pk", "created_at", "closed_at", "owner_id")
         events = []
         for pk, created, closed, owner in saved:
-            events.append(RequestEvent(request_id=pk, at=created, action="received", text="诉求已登记。", unit_id=owner))
+            events.append(RequestEvent(request_id=pk, at=created, action="received", text="诉求已登记。",
+                                       unit_id=owner))
             if closed:
-                events.append(RequestEvent(request_id=pk, at=closed, action="closed", text="诉求已办结。", unit_id=owner))
+                events.append(RequestEvent(request_id=pk, at=closed, action="closed", text="诉求已办结。",
+                                           unit_id=owner))
         RequestEvent.objects.bulk_create(events, batch_size=5000)
     return DemoRequests(count=len(rows), seconds=time.perf_counter() - started)

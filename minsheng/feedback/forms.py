@@ -11,7 +11,7 @@ from minsheng.feedback.models import Category, Kind, Urgency
 
 class SubmitForm(forms.Form):
     kind = forms.ChoiceField(label=_("诉求类型"), choices=Kind.choices, widget=forms.RadioSelect)
-    category = forms.ChoiceField(label=_("诉求分类"), choices=[("", _("请选择"))] + Category.choices)
+    category = forms.ChoiceField(label=_("诉求分类"), choices=[("", _("请选择")), *Category.choices])
     division = forms.ModelChoiceField(label=_("所在地区"), queryset=Division.objects.none(),
                                       empty_label=_("请选择"), required=False)
     description = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 5}), max_length=2000,

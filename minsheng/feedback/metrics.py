@@ -100,7 +100,9 @@ def metrics(qs: QuerySet[CitizenRequest], group: str) -> list[dict[str, Any]]:
 
 
 COLUMNS = [
-    ("label", _("分组")), ("total", _("受理量")), ("response_rate", _("响应率（%）")), ("on_time_rate", _("按时办结率（%）")),
+    ("label", _("分组")), ("total", _("受理量")), ("response_rate", _("响应率（%）")),
+    ("on_time_rate", _("按时办结率（%）")),
     ("resolution_rate", _("解决率（%）")), ("satisfaction_rate", _("满意率（%）")),
-    ("median_contact_hours", _("首次联系用时中位数（小时）")), ("median_closure_hours", _("办结用时中位数（小时）")),
+    ("median_contact_hours", _("首次联系用时中位数（小时）")),
+    ("median_closure_hours", _("办结用时中位数（小时）")),
 ]

@@ -145,6 +145,9 @@ class RequestEvent(models.Model):
     class Meta:
         ordering = ["at", "id"]
 
+    def __str__(self) -> str:
+        return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
 
 class TransferStatus(models.TextChoices):
     PENDING = "pending", _("待接收")
@@ -170,6 +173,9 @@ class Transfer(models.Model):
         constraints = [models.UniqueConstraint(fields=["request"], condition=models.Q(status="pending"),
                                                name="feedback_one_pending_transfer")]
 
+    def __str__(self) -> str:
+        return f"{self.from_unit_id} → {self.to_unit_id} ({self.status})"
+
 
 class PhoneCode(models.Model):
     """A one-time code sent by SMS. Only a salted hash is kept; it expires and allows few attempts."""
@@ -183,6 +189,9 @@ class PhoneCode(models.Model):
 
     class Meta:
         ordering = ["-created_at"]
+
+    def __str__(self) -> str:
+        return f"{self.phone[:3]}****{self.phone[-4:]} {self.created_at:%Y-%m-%d %H:%M}"
 
 
 class Open311Key(models.Model):
