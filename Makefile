@@ -51,11 +51,11 @@ test: venv assets system
 
 test-sqlite: venv
 	@echo "== test suite on SQLite"
-	env -u DATABASE_URL $(VENV)/bin/pytest -q
+	env -u DATABASE_URL $(VENV)/bin/pytest -q -n 2
 
 test-postgres: venv
 	@echo "== test suite on PostgreSQL"
-	DATABASE_URL=$${DATABASE_URL:-$(PG_TEST_URL)} $(VENV)/bin/pytest -q
+	DATABASE_URL=$${DATABASE_URL:-$(PG_TEST_URL)} $(VENV)/bin/pytest -q -n 2
 
 lint: venv
 	$(VENV)/bin/ruff check .
