@@ -53,9 +53,12 @@ DEFAULTS: dict[str, tuple[Any, str, bool]] = {
     ),
     # Transfers: the receiving unit must accept within `transfer_accept`; a disputed transfer goes to
     # the coordinating office, which decides within `coordination`. Citizens may reopen a request
-    # within `reopen_days` calendar days of its closure.
+    # within `reopen_days` calendar days of its closure. A request of the same category in the same
+    # division within `duplicate_hours` and `duplicate_metres` (or at the same address) of an open one
+    # is merged into it.
     "feedback.workflow": (
-        {"transfer_accept": "1wd", "coordination": "2wd", "reopen_days": 15, "coordinator_kind": "govoffice"},
+        {"transfer_accept": "1wd", "coordination": "2wd", "reopen_days": 15, "coordinator_kind": "govoffice",
+         "duplicate_hours": 48, "duplicate_metres": 150},
         "12345 热线通行做法：转办须说明理由，争议由热线工作机构协调（时限为示例，需核实）",
         True,
     ),

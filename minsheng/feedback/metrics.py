@@ -56,7 +56,7 @@ def _hours(value: dt.timedelta | float | None) -> Decimal | None:
 def metrics(qs: QuerySet[CitizenRequest], group: str) -> list[dict[str, Any]]:
     """One row per group with counts, rates (percent, 1 decimal) and medians (hours, 1 decimal)."""
     key, label = GROUPS[group]
-    base = qs.order_by()
+    base = qs.filter(merged_into__isnull=True).order_by()  # a merged duplicate counts once, as its case
     if group == "month":
         base = base.annotate(month=TruncMonth("created_at", tzinfo=TZ))
     values = [key] if key == label else [key, label]

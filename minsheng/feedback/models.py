@@ -100,6 +100,10 @@ class CitizenRequest(models.Model):
     # Highest escalation sent per phase, e.g. {"reply": 2}: the scan only ever raises it.
     escalation = models.JSONField(default=dict, blank=True)
     closed_on_time = models.BooleanField(null=True, blank=True)
+    # A near-duplicate is closed at once and follows the case it was merged into; its reporter is told
+    # of every step of that case.
+    merged_into = models.ForeignKey("self", verbose_name=_("合并到"), null=True, blank=True,
+                                    on_delete=models.PROTECT, related_name="duplicates")
 
     class Meta:
         verbose_name = _("群众诉求")

@@ -60,6 +60,15 @@ def timeline(req: CitizenRequest, *, public_only: bool) -> QuerySet[RequestEvent
     return qs.filter(public=True) if public_only else qs
 
 
+def case_timeline(req: CitizenRequest) -> list[RequestEvent]:
+    """What a citizen sees: the public steps of their request and, when it was merged as a near-duplicate,
+    those of the case it follows."""
+    own = list(timeline(req, public_only=True))
+    if req.merged_into_id is None:
+        return own
+    return sorted(own + list(timeline(req.merged_into, public_only=True)), key=lambda e: (e.at, e.pk))
+
+
 def transfer_open(req: CitizenRequest) -> Transfer | None:
     return (Transfer.objects.filter(request=req, status__in=[TransferStatus.PENDING, TransferStatus.DISPUTED])
             .select_related("from_unit", "to_unit", "coordinator").first())

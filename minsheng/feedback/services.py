@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import hmac
+import math
 import re
 import secrets
 from dataclasses import dataclass
@@ -157,7 +158,39 @@ def _event(req: CitizenRequest, action: str, text: str = "", *, unit: Department
 
 
 def _tell(req: CitizenRequest, kind: str, **context: str) -> None:
+    """Tell the reporter and every reporter whose near-duplicate was merged into this case."""
     notices.tell(req.phone, kind, code=req.receipt_code, **context)
+    if req.pk is not None:
+        for phone, code in CitizenRequest.objects.filter(merged_into=req).exclude(phone="").values_list(
+                "phone", "receipt_code"):
+            notices.tell(phone, kind, code=code, **context)
+
+
+def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
+    """Great-circle distance in metres (haversine)."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    dp, dl = p2 - p1, math.radians(lng2 - lng1)
+    h = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
+    return 2 * 6_371_000 * math.asin(math.sqrt(h))
+
+
+def find_duplicate(*, category: str, division: Division, latitude: Decimal | None, longitude: Decimal | None,
+                   address: str, now: dt.datetime) -> CitizenRequest | None:
+    """An open case of the same category in the same division, recent, and at the same place (within
+    the distance, or at the same address when there are no coordinates)."""
+    workflow = rule_for("feedback.workflow", division).value
+    hours, metres = int(workflow.get("duplicate_hours", 48)), float(workflow.get("duplicate_metres", 150))
+    candidates = (CitizenRequest.objects.filter(category=category, division=division, merged_into__isnull=True,
+                                                created_at__gte=now - dt.timedelta(hours=hours))
+                  .exclude(status=Status.CLOSED).select_related("owner").order_by("created_at"))
+    address = address.strip()
+    for c in candidates[:200]:
+        if latitude is not None and longitude is not None and c.latitude is not None and c.longitude is not None:
+            if distance_m(float(latitude), float(longitude), float(c.latitude), float(c.longitude)) <= metres:
+                return c
+        elif address and c.address.strip() == address:
+            return c
+    return None
 
 
 def _unit_staff(unit: Department) -> list[User]:
@@ -257,6 +290,10 @@ def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = No
     staff_entry = (actor is not None and getattr(actor, "is_authenticated", False)) or data.trusted
     if data.kind in VERIFIED_KINDS and not staff_entry:
         phone_code_check(phone=phone, code=data.code, now=now)
+    duplicate = None
+    if data.project is None and data.kind not in (Kind.PRAISE, Kind.ENQUIRY):
+        duplicate = find_duplicate(category=data.category, division=division, latitude=lat, longitude=lng,
+                                   address=data.address or "", now=now)
     with transaction.atomic():
         req = CitizenRequest(
             kind=data.kind, category=data.category, urgency=data.urgency, channel=data.channel,
@@ -277,11 +314,26 @@ def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = No
                 req.pk = None
         else:  # pragma: no cover - 31^10 codes
             raise Conflict()
+        if duplicate is not None:
+            return _merge(req, duplicate, actor if staff_entry else None, now)
         _event(req, "received", _("诉求已登记，转 %(unit)s 办理。") % {"unit": unit.name}, unit=unit, at=now)
         _audit(actor if staff_entry else None, "feedback.submit", req, None)
         _notify_unit(unit, req, "feedback.new", _("新诉求 %(code)s：%(text)s") % {
             "code": req.receipt_code, "text": description[:60]})
         _tell(req, "receipt")
+    return req
+
+
+def _merge(req: CitizenRequest, primary: CitizenRequest, actor: Any, now: dt.datetime) -> CitizenRequest:
+    """Close the new report as a near-duplicate of `primary`; its reporter follows that case."""
+    req.merged_into, req.owner, req.status, req.closed_at = primary, primary.owner, Status.CLOSED, now
+    req.save()
+    text = _("与受理编号 %(code)s 的同一问题合并办理，办理进展会同时告知您。") % {"code": primary.receipt_code}
+    _event(req, "merged", text, unit=primary.owner, at=now)
+    _event(primary, "duplicate", _("又有群众反映同一问题（%(code)s），已合并。") % {"code": req.receipt_code},
+           unit=primary.owner, public=False, at=now)
+    _audit(actor, "feedback.merge", req, None)
+    notices.tell(req.phone, "merged", code=req.receipt_code, primary=primary.receipt_code)
     return req
 
 
@@ -459,6 +511,9 @@ def request_reopen(*, receipt_code: str, phone: str, reason: str, now: dt.dateti
     found = request_lookup(receipt_code=receipt_code, phone=phone)
     req = _locked(found)
     _require_status(req, {Status.CLOSED})
+    if req.merged_into_id is not None:
+        raise Conflict(_("该诉求已与 %(code)s 合并办理，请查询并对该诉求申请重新办理。") % {
+            "code": req.merged_into.receipt_code})
     days = int(rule_for("feedback.workflow", req.division).value.get("reopen_days", 15))
     if req.closed_at is None or now - req.closed_at > dt.timedelta(days=days):
         raise Conflict(_("已超过办结后 %(n)d 天的重新办理期限，请重新提交诉求。") % {"n": days})

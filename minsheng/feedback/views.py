@@ -84,7 +84,7 @@ def lookup(request: HttpRequest) -> HttpResponse:
             form.add_error(None, str(exc.message))
         else:
             return render(request, "feedback/lookup.html", _ctx(
-                request, form=form, req=req, events=selectors.timeline(req, public_only=True),
+                request, form=form, req=req, case=req.merged_into or req, events=selectors.case_timeline(req),
                 reopen_form=ReopenForm(initial=form.cleaned_data)))
     return render(request, "feedback/lookup.html", _ctx(request, form=form),
                   status=400 if form.errors else 200)
@@ -109,8 +109,8 @@ def reopen(request: HttpRequest) -> HttpResponse:
                 form.add_error(None, str(exc.message))
         else:
             return render(request, "feedback/lookup.html", _ctx(
-                request, form=LookupForm(initial=form.cleaned_data), req=req, reopened=True,
-                events=selectors.timeline(req, public_only=True)))
+                request, form=LookupForm(initial=form.cleaned_data), req=req, case=req, reopened=True,
+                events=selectors.case_timeline(req)))
     return render(request, "feedback/reopen.html", _ctx(request, form=form), status=400)
 
 
