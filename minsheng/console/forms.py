@@ -11,7 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts import selectors as account_selectors
 from minsheng.accounts.models import User
-from minsheng.core.models import Department, Division
+from minsheng.core.models import Department, Division, DivisionLevel
 from minsheng.projects.lifecycle import ORDER, DocumentKind, Stage
 from minsheng.projects.models import Domain, Project, WbsItem
 
@@ -67,7 +67,11 @@ class ProjectFilterForm(StyledForm):
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["division"].queryset = account_selectors.divisions_visible(user)
+        # Down to townships: a select of every village (hundreds) is unusable and slow to render;
+        # a village's projects are found by its township or by name.
+        self.fields["division"].queryset = account_selectors.divisions_visible(user).filter(
+            level__lte=DivisionLevel.TOWNSHIP
+        )
         self.fields["domain"].choices = [("", _("全部领域")), *Domain.choices]
         stages = [(s, Stage(s).label) for s in ORDER] + [
             (Stage.SUSPENDED, Stage.SUSPENDED.label),
