@@ -253,3 +253,10 @@ TELEMETRY_MAX_BACKFILL_DAYS = envint("TELEMETRY_MAX_BACKFILL_DAYS", 7)
 TELEMETRY_BATCH_SIZE = envint("TELEMETRY_BATCH_SIZE", 500)
 TELEMETRY_BATCH_SECONDS = float(env("TELEMETRY_BATCH_SECONDS", "0.2"))
 TELEMETRY_HTTP_MAX_READINGS = envint("TELEMETRY_HTTP_MAX_READINGS", 5000)
+
+# Citizen requests. Personal data (phone, name, photo, description) is erased from requests closed
+# longer ago than this; statistics stay. Public submissions per IP address (django-ratelimit; the
+# default cache is per process: point CACHES at Redis or memcached when running several processes).
+FEEDBACK_RETENTION_MONTHS = envint("FEEDBACK_RETENTION_MONTHS", 24)
+FEEDBACK_SUBMIT_RATE = env("FEEDBACK_SUBMIT_RATE", "20/h")
+MINSHENG_SMS_BACKEND = env("MINSHENG_SMS_BACKEND", "minsheng.feedback.sms.ConsoleBackend")

@@ -37,6 +37,7 @@ JOBS: list[Job] = [
     Job("ledger-checkpoint", "minsheng.ledger.tasks.checkpoint_if_grown", {"minute": "*/5"}),
     Job("ledger-verify", "minsheng.ledger.tasks.verify_log", {"hour": "2", "minute": "30"}),
     Job("feedback-sla-scan", "minsheng.feedback.tasks.scan_sla", {"minute": "*/5"}),
+    Job("feedback-retention", "minsheng.feedback.tasks.erase_personal_data", {"hour": "3", "minute": "15"}),
     Job("rectification-escalation", "minsheng.construction.tasks.escalate_overdue_rectifications",
         {"hour": "8", "minute": "10"}),
     Job("telemetry-offline", "minsheng.telemetry.tasks.check_devices_offline", {"minute": "*/5"}),

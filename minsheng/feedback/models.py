@@ -102,6 +102,7 @@ class CitizenRequest(models.Model):
     closed_on_time = models.BooleanField(null=True, blank=True)
     # A near-duplicate is closed at once and follows the case it was merged into; its reporter is told
     # of every step of that case.
+    personal_data_erased_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True)
     merged_into = models.ForeignKey("self", verbose_name=_("合并到"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="duplicates")
 

@@ -785,3 +785,38 @@ def open311_key_check(raw: str | None) -> bool:
     from minsheng.feedback.models import Open311Key
 
     return bool(raw) and Open311Key.objects.filter(key_hash=_key_hash(raw), revoked_at__isnull=True).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# Retention
+
+ERASED = "（已按保存期限删除）"
+
+
+def personal_data_erase(*, now: dt.datetime | None = None, months: int | None = None) -> int:
+    """Erase personal data from requests closed more than `months` ago (FEEDBACK_RETENTION_MONTHS):
+    phone, name, photo, description, address, internal notes; coordinates are rounded to about 1 km.
+    What statistics need (category, unit, times, outcome, satisfaction) stays. Returns how many."""
+    now = now or timezone.now()
+    months = months if months is not None else int(getattr(settings, "FEEDBACK_RETENTION_MONTHS", 24))
+    cutoff = now - dt.timedelta(days=30 * months)
+    erased = 0
+    qs = CitizenRequest.objects.filter(status=Status.CLOSED, closed_at__lt=cutoff, personal_data_erased_at__isnull=True)
+    for pk in qs.values_list("pk", flat=True).iterator(chunk_size=2000):
+        with transaction.atomic():
+            req = CitizenRequest.objects.select_for_update(of=("self",)).select_related("division").get(pk=pk)
+            if req.photo:
+                req.photo.delete(save=False)
+            req.phone, req.name, req.description, req.address, req.visit_comment = "", "", ERASED, "", ""
+            for f in ("latitude", "longitude"):
+                value = getattr(req, f)
+                if value is not None:
+                    setattr(req, f, value.quantize(Decimal("0.01")))
+            req.personal_data_erased_at = now
+            req.save()
+            RequestEvent.objects.filter(request=req, public=False).update(text=ERASED)
+            audit.record(actor=None, action="feedback.erase_personal_data", obj=req,
+                         after={"personal_data_erased_at": now}, division_path=req.division.path)
+            erased += 1
+    PhoneCode.objects.filter(expires_at__lt=now - dt.timedelta(days=1)).delete()
+    return erased

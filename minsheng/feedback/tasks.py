@@ -11,3 +11,9 @@ from minsheng.feedback import services
 def scan_sla() -> dict[str, int]:
     """Every few minutes: SLA warnings, step-by-step escalation, overdue transfers."""
     return services.sla_scan()
+
+
+@task()
+def erase_personal_data() -> int:
+    """Daily: erase personal data from requests closed longer ago than the retention period."""
+    return services.personal_data_erase()
