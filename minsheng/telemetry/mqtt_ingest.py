@@ -120,7 +120,6 @@ class Ingestor:
                 messages.append({"malformed": True})  # counted as malformed by validation
             else:
                 messages.append(msg)
-        close_old_connections()
         result = ingest.ingest(messages)
         self.stats.messages += len(batch)
         self.stats.accepted += result.accepted
@@ -137,5 +136,6 @@ class Ingestor:
             batch = self.take_batch(idle_timeout)
             if not batch:
                 continue
+            close_old_connections()  # a long-running loop: drop connections the database has closed
             self.store(batch)
             self.ack(batch)  # only now: the batch has committed
