@@ -1,5 +1,13 @@
 import pytest
 
+# The browser fixtures (Debian chromium, live database with the audit triggers lifted for flushes) are
+# the console's; the citizen-page browser tests reuse them.
+from minsheng.console.tests.test_browser import (  # noqa: F401
+    _audit_triggers_back_after_module,
+    browser,
+    live_db,
+)
+
 
 @pytest.fixture(autouse=True)
 def _fast_passwords(settings):

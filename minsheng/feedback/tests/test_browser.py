@@ -1,0 +1,100 @@
+"""Citizen pages in a real browser (Debian chromium via Playwright) on a phone-sized screen with
+JavaScript switched off — the pages must work without it — and axe-core run on every page (with
+scripts on only for axe itself): serious or critical violations fail."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from minsheng.console.tests.test_browser import AXE
+from minsheng.feedback.models import CitizenRequest
+from minsheng.testing.factories import project_in
+
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+pytestmark = pytest.mark.browser
+
+PHONE = {"viewport": {"width": 390, "height": 844}, "locale": "zh-CN", "timezone_id": "Asia/Shanghai",
+         "is_mobile": True, "has_touch": True}
+
+
+def _axe(browser, url: str, cookies: list[dict] | None = None) -> None:
+    """axe needs scripts: a separate, script-enabled context loads the same URL and runs it."""
+    ctx = browser.new_context(**PHONE)
+    if cookies:
+        ctx.add_cookies(cookies)
+    pg = ctx.new_page()
+    response = pg.goto(url)
+    assert response is not None and response.status == 200, url
+    pg.add_script_tag(path=str(AXE))
+    violations = pg.evaluate("""async () => (await axe.run(document, {resultTypes: ["violations"]}))
+        .violations.map(v => ({id: v.id, impact: v.impact,
+                               nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}))""")
+    ctx.close()
+    bad = [v for v in violations if v["impact"] in ("serious", "critical")]
+    assert not bad, f"axe violations on {url}: {bad}"
+
+
+def test_citizen_submits_and_looks_up_without_javascript(browser, live_db, live_server, org):
+    project = project_in(org)
+    ctx = browser.new_context(java_script_enabled=False, **PHONE)
+    external: list[str] = []
+    page = ctx.new_page()
+    page.on("request", lambda r: external.append(r.url) if not r.url.startswith((live_server.url, "data:")) else None)
+    page.goto(f"{live_server.url}/projects/{project.code}/")
+    page.get_by_role("link", name="我要反映").click()
+    _axe(browser, page.url)
+    page.get_by_label("建议").check()
+    page.get_by_label("所在地区").select_option(label=org.town_a.name)
+    page.get_by_label("诉求内容").fill("建议在工地周边增设夜间照明")
+    page.get_by_role("button", name="提交").click()
+    page.get_by_text("您的诉求已受理").wait_for()
+    req = CitizenRequest.objects.get()
+    assert req.project == project and req.receipt_code in page.content()
+    page.get_by_role("link", name="查询办理进度").click()
+    _axe(browser, page.url)
+    page.get_by_label("受理编号").fill(req.receipt_code)
+    page.get_by_role("button", name="查询").click()
+    page.get_by_text("办理过程").wait_for()
+    assert "诉求已登记" in page.content()
+    # A bad submission shows the errors, without JavaScript, and writes nothing.
+    page.goto(f"{live_server.url}/feedback/")
+    page.get_by_role("button", name="提交").click()
+    page.get_by_text("提交的内容有误").wait_for()
+    assert CitizenRequest.objects.count() == 1
+    ctx.close()
+    assert not external, external
+
+
+def test_elderly_mode_is_a_plain_link_and_passes_axe(browser, live_db, live_server, org):
+    ctx = browser.new_context(java_script_enabled=False, **PHONE)
+    page = ctx.new_page()
+    page.goto(f"{live_server.url}/feedback/")
+    page.get_by_role("link", name="长者模式（大字、高对比）").click()
+    page.wait_for_url(f"{live_server.url}/feedback/")
+    assert "elderly" in (page.get_attribute("body", "class") or "")
+    cookies = ctx.cookies()
+    assert any(c["name"] == "ms_elderly" for c in cookies)
+    _axe(browser, f"{live_server.url}/feedback/", cookies)
+    _axe(browser, f"{live_server.url}/feedback/lookup/", cookies)
+    ctx.close()
+
+
+def test_console_feedback_pages_pass_axe(browser, live_db, live_server, org):
+    from minsheng.feedback.tests.helpers import submit
+    from minsheng.testing.factories import PASSWORD
+
+    req = submit(org)
+    ctx = browser.new_context(locale="zh-CN", timezone_id="Asia/Shanghai", viewport={"width": 1280, "height": 900})
+    page = ctx.new_page()
+    page.goto(f"{live_server.url}/console/login/")
+    page.get_by_label("用户名").fill("a_housing")
+    page.get_by_label("密码").fill(PASSWORD)
+    page.get_by_role("button", name="登录").click()
+    page.wait_for_url(f"{live_server.url}/console/")
+    cookies = ctx.cookies()
+    for path in ("/console/feedback/", f"/console/feedback/{req.pk}/", "/console/feedback/hotline/?phone=13800001234",
+                 "/console/feedback/metrics/"):
+        _axe(browser, live_server.url + path, cookies)
+    ctx.close()
