@@ -1,35 +1,55 @@
 """The essay's elderly home reported ~90 % it never made: the platform must flag it, on the page and
-through the API."""
+through the API; the rural water project, whose progress inspections confirmed, is not flagged."""
 
 from __future__ import annotations
 
-import datetime as dt
 
 import pytest
 from django.test import Client
+from django.utils import timezone
 
 from minsheng.accounts.models import User
 from minsheng.construction import selectors
-from minsheng.construction.progress import NO_EVIDENCE
+from minsheng.construction.demo import generate_supervision
+from minsheng.construction.progress import GAP, NO_EVIDENCE, STALE_EVIDENCE
 from minsheng.demo import city
 from minsheng.projects.models import Project
+from minsheng.telemetry.models import Alarm, Device
 
 
 @pytest.fixture
 def demo(db, settings, tmp_path):
     settings.MEDIA_ROOT = tmp_path
-    return city.generate(seed=2026, projects=6, as_of=dt.date(2026, 11, 25), store_files=False)
+    return city.generate(seed=2026, projects=6, as_of=timezone.localdate(), store_files=False)
 
 
-def test_elderly_home_is_flagged(demo):
+def _admin_client() -> Client:
+    client = Client()
+    client.force_login(User.objects.filter(is_superuser=True).first())
+    return client
+
+
+def test_elderly_home_is_flagged_without_any_supervision(demo):
     project = Project.objects.get(code=city.CASES["elderly"])
     gap = selectors.progress_gap(project)
     assert gap.flagged and NO_EVIDENCE in gap.reasons
     assert gap.reported >= 80 and gap.evidenced == 0
-    admin = User.objects.filter(is_superuser=True).first()
-    client = Client()
-    client.force_login(admin)
+    client = _admin_client()
     body = client.get(f"/api/v1/projects/{project.pk}/progress-gap").json()
     assert body["flagged"] is True and NO_EVIDENCE in body["reasons"]
-    page = client.get(f"/console/projects/{project.pk}/supervision/").content.decode()
-    assert 'id="gap-flag"' in page
+    assert 'id="gap-flag"' in client.get(f"/console/projects/{project.pk}/supervision/").content.decode()
+
+
+def test_demo_supervision_data_flags_the_elderly_home_and_clears_the_water_project(demo):
+    made = generate_supervision(as_of=timezone.localdate(), seed=2026)
+    assert made.inspections == 5 and made.rectifications == 2 and made.devices == 10 and made.readings > 1000
+    elderly = selectors.progress_gap(Project.objects.get(code=city.CASES["elderly"]))
+    assert elderly.flagged and {GAP, STALE_EVIDENCE} <= set(elderly.reasons)
+    assert elderly.evidenced < elderly.reported - 30
+    water = Project.objects.get(code=city.CASES["water"])
+    assert not selectors.progress_gap(water).flagged
+    assert Device.objects.filter(project=water).count() == 6
+    # Night work at the elderly home and the low chlorine at the village tap raise alarms.
+    assert Alarm.objects.filter(project=water, alarm_type="chlorine_low").exists()
+    page = _admin_client().get(f"/console/projects/{water.pk}/water/").content.decode()
+    assert "疑似户内漏水" in page and "疑似漏损" in page

@@ -79,6 +79,12 @@ class Command(BaseCommand):
                 made = generate_requests(seed=opts["seed"], count=wanted, as_of=result.as_of)
                 self.stdout.write(self.style.SUCCESS(
                     f"Citizen requests: {made.count} in {made.seconds:.1f} s"))
+            from minsheng.construction.demo import generate_supervision
+
+            site = generate_supervision(as_of=result.as_of, seed=opts["seed"])
+            self.stdout.write(self.style.SUCCESS(
+                f"Supervision and sensors: {site.inspections} inspections, {site.devices} devices, "
+                f"{site.readings} readings"))
         self._print_logins()
         if not opts["no_serve"]:
             call_command("serve", host="127.0.0.1", port=opts["port"])
