@@ -11,7 +11,14 @@ from minsheng.accounts.models import User
 from minsheng.construction import selectors, services
 from minsheng.construction.models import InspectionPhoto, SiteInspection, SupervisionLog
 from minsheng.construction.schemas import (
-    GapOut, InspectionIn, InspectionOut, LogIn, LogOut, ProgressReportIn, ProgressReportOut, RectificationIn,
+    GapOut,
+    InspectionIn,
+    InspectionOut,
+    LogIn,
+    LogOut,
+    ProgressReportIn,
+    ProgressReportOut,
+    RectificationIn,
     RectificationOut,
 )
 from minsheng.core.errors import ValidationFailed

@@ -15,7 +15,8 @@ class LogForm(forms.Form):
 
 
 class InspectionForm(forms.Form):
-    inspected_at = forms.DateTimeField(label=_("检查时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
+    inspected_at = forms.DateTimeField(label=_("检查时间"),
+                                       widget=forms.DateTimeInput(attrs={"type": "datetime-local"}))
     checklist = forms.CharField(
         label=_("检查项"), widget=forms.Textarea(attrs={"rows": 4}),
         help_text=_("每行一项：检查内容=合格/有缺陷/不适用，例如“临边防护=有缺陷”。"))

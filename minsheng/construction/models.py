@@ -89,6 +89,9 @@ class ConfirmedProgress(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["inspection", "wbs_item"], name="confirm_item_once")]
 
+    def __str__(self) -> str:
+        return f"{self.wbs_item_id}: {self.progress}%"
+
 
 def photo_path(instance: InspectionPhoto, filename: str) -> str:
     return f"inspections/{instance.inspection.project.code}/{instance.sha256}.jpg"
@@ -172,3 +175,6 @@ class ProgressReport(models.Model):
         verbose_name = _("进度上报")
         verbose_name_plural = _("进度上报")
         ordering = ["-period_end", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.wbs_item_id} {self.period_end}: {self.progress}%"

@@ -11,7 +11,12 @@ from django.utils import timezone
 
 from minsheng.construction import progress
 from minsheng.construction.models import (
-    ConfirmedProgress, ProgressReport, Rectification, RectificationStatus, SiteInspection, SupervisionLog,
+    ConfirmedProgress,
+    ProgressReport,
+    Rectification,
+    RectificationStatus,
+    SiteInspection,
+    SupervisionLog,
 )
 from minsheng.core.errors import NotFound
 from minsheng.core.jurisdiction import rule_for

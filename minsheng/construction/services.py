@@ -7,7 +7,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 from decimal import Decimal, InvalidOperation
-from typing import IO, Any
+from typing import Any
 
 from django.core.files.base import ContentFile
 from django.db import IntegrityError, transaction
@@ -18,8 +18,15 @@ from minsheng.accounts.models import User
 from minsheng.accounts.roles import Role
 from minsheng.construction import photos as photo_checks
 from minsheng.construction.models import (
-    ConfirmedProgress, InspectionPhoto, InspectorKind, ProgressReport, Rectification, RectificationStatus,
-    SiteInspection, SupervisionLog, Weather,
+    ConfirmedProgress,
+    InspectionPhoto,
+    InspectorKind,
+    ProgressReport,
+    Rectification,
+    RectificationStatus,
+    SiteInspection,
+    SupervisionLog,
+    Weather,
 )
 from minsheng.core import audit
 from minsheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
@@ -220,7 +227,8 @@ def inspection_record(*, actor: User, project: Project, inspected_at: dt.datetim
         raise ValidationFailed(fields=errors)
     inspection = SiteInspection.objects.create(
         project=project, inspector=actor, inspector_kind=kind, village_representative=rep,
-        inspected_at=inspected_at, latitude=lat, longitude=lng, checklist={str(k): str(v) for k, v in checklist.items()},
+        inspected_at=inspected_at, latitude=lat, longitude=lng,
+        checklist={str(k): str(v) for k, v in checklist.items()},
         notes=note, passed=passed,
     )
     for item_id, level in levels.items():

@@ -72,6 +72,9 @@ class Reading(models.Model):
         constraints = [models.UniqueConstraint(fields=["device", "time", "metric"], name="reading_once")]
         indexes = [models.Index(fields=["device", "metric", "-time"], name="reading_series_idx")]
 
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.time:%Y-%m-%d %H:%M:%S} {self.metric}={self.value}"
+
 
 class RejectReason(models.TextChoices):
     MALFORMED = "malformed", _("格式错误")
@@ -93,6 +96,9 @@ class RejectCount(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["day", "reason", "device_id"], name="reject_count_key")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.reason} {self.device_id}: {self.count}"
 
 
 class Severity(models.TextChoices):
@@ -186,3 +192,6 @@ class AlarmEvent(models.Model):
 
     class Meta:
         ordering = ["at", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.alarm_id} {self.action} {self.at:%Y-%m-%d %H:%M}"

@@ -3,7 +3,6 @@ through the API; the rural water project, whose progress inspections confirmed, 
 
 from __future__ import annotations
 
-
 import pytest
 from django.test import Client
 from django.utils import timezone

@@ -12,7 +12,13 @@ from PIL import Image
 
 from minsheng.construction import selectors, services
 from minsheng.construction.models import (
-    InspectionPhoto, InspectorKind, ProgressReport, Rectification, RectificationStatus, SiteInspection, SupervisionLog,
+    InspectionPhoto,
+    InspectorKind,
+    ProgressReport,
+    Rectification,
+    RectificationStatus,
+    SiteInspection,
+    SupervisionLog,
 )
 from minsheng.construction.progress import GAP, NO_EVIDENCE
 from minsheng.construction.tests.conftest import jpeg_with_exif, now, photo

@@ -28,7 +28,8 @@ N = 600  # below Mosquitto's default max_queued_messages (1000) for the offline 
 
 
 def _env(group: str) -> dict[str, str]:
-    env = dict(os.environ, MQTT_SHARE_GROUP=group, TELEMETRY_BATCH_SIZE="50", DJANGO_SETTINGS_MODULE="minsheng.settings")
+    env = dict(os.environ, MQTT_SHARE_GROUP=group, TELEMETRY_BATCH_SIZE="50",
+               DJANGO_SETTINGS_MODULE="minsheng.settings")
     db = connection.settings_dict
     if connection.vendor == "sqlite":
         env["SQLITE_PATH"] = db["NAME"]

@@ -66,7 +66,7 @@ class Command(BaseCommand):
             if project is None:
                 raise CommandError(f"project {code} not found (run `minsheng demo` first)")
             fleet += provision(project, case)
-        rng = random.Random(opts["seed"])
+        rng = random.Random(opts["seed"])  # noqa: S311 - simulated data, not security
         client = None
         if opts["transport"] == "mqtt":
             client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"minsheng-sim-{rng.randrange(10**6)}")
