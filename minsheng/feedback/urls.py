@@ -8,4 +8,6 @@ urlpatterns = [
     path("lookup/", views.lookup, name="lookup"),
     path("reopen/", views.reopen, name="reopen"),
     path("elderly/", views.elderly, name="elderly"),
+    path("sw.js", views.service_worker, name="sw"),
+    path("manifest.webmanifest", views.manifest, name="manifest"),
 ]

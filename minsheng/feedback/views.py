@@ -125,3 +125,19 @@ def elderly(request: HttpRequest) -> HttpResponse:
     else:
         response.delete_cookie(ELDERLY_COOKIE)
     return response
+
+
+def service_worker(request: HttpRequest) -> HttpResponse:
+    from django.templatetags.static import static
+
+    return render(request, "feedback/sw.js", {"css": static("vendor/tabler.min.css"),
+                                              "app_css": static("minsheng/minsheng.css"),
+                                              "js": static("minsheng/feedback.js")},
+                  content_type="application/javascript; charset=utf-8")
+
+
+def manifest(request: HttpRequest) -> HttpResponse:
+    from django.templatetags.static import static
+
+    return render(request, "feedback/manifest.webmanifest", {"icon": static("minsheng/feedback-icon.png")},
+                  content_type="application/manifest+json; charset=utf-8")

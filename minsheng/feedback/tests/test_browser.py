@@ -98,3 +98,31 @@ def test_console_feedback_pages_pass_axe(browser, live_db, live_server, org):
                  "/console/feedback/metrics/"):
         _axe(browser, live_server.url + path, cookies)
     ctx.close()
+
+
+def test_phone_keeps_a_draft_and_sends_a_request_queued_offline(browser, live_db, live_server, org):
+    ctx = browser.new_context(**PHONE)
+    page = ctx.new_page()
+    page.goto(f"{live_server.url}/feedback/")
+    page.get_by_label("求助").check()
+    page.get_by_label("诉求分类").select_option(label="住房与物业")
+    page.get_by_label("所在地区").select_option(label=org.town_a.name)
+    page.get_by_label("诉求内容").fill("楼道里的灯坏了，晚上看不见路")
+    page.reload()
+    assert page.get_by_label("诉求内容").input_value() == "楼道里的灯坏了，晚上看不见路"  # the draft survived
+    assert page.get_by_label("求助").is_checked()
+    assert page.evaluate("fetch('/feedback/manifest.webmanifest').then(r => r.json()).then(m => m.start_url)") == \
+        "/feedback/"
+    assert page.evaluate("navigator.serviceWorker.ready.then(r => r.scope)").endswith("/feedback/")
+    ctx.set_offline(True)
+    page.get_by_role("button", name="提交").click()
+    page.get_by_text("联网后会自动发送").wait_for()
+    assert CitizenRequest.objects.count() == 0
+    ctx.set_offline(False)
+    page.evaluate("window.dispatchEvent(new Event('online'))")
+    page.wait_for_function("document.getElementById('offline-status').textContent.indexOf('联网后') < 0")
+    status = page.locator("#offline-status").inner_text()
+    assert "保存的诉求已发送" in status, status
+    req = CitizenRequest.objects.get()
+    assert req.kind == "help" and req.receipt_code in page.get_by_role("status").first.inner_text()
+    ctx.close()
