@@ -129,8 +129,10 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
     form = forms.MetricsForm(request.GET)
     group = form.cleaned_data["group"] if form.is_valid() and form.cleaned_data["group"] else "department"
     rows = metrics.metrics(selectors.requests_visible(request.user), group)
+    chart_rows = [{k: (str(v) if v is not None else None) for k, v in r.items() if k != "key"} for r in rows]
     return render(request, "feedback/console_metrics.html",
-                  {"form": form, "rows": rows, "group": group, "columns": [str(c) for _k, c in metrics.COLUMNS]})
+                  {"form": form, "rows": rows, "group": group, "chart_rows": chart_rows,
+                   "columns": [str(c) for _k, c in metrics.COLUMNS]})
 
 
 @console_view

@@ -51,6 +51,7 @@ PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
 CODE_TTL = dt.timedelta(minutes=10)
 CODE_MAX_ATTEMPTS = 5
 CODES_PER_HOUR = 5
+REQUESTS_PER_PHONE_HOUR = 10  # from the public, per phone number (the per-IP limit is in the view)
 RECEIPT_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"
 
 
@@ -272,6 +273,10 @@ def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = No
         errors["phone"] = [_("请填写 11 位手机号码。")]
     if data.kind in VERIFIED_KINDS and not phone:
         errors["phone"] = [_("投诉和举报需要填写手机号码并验证。")]
+    elif phone and not data.trusted and not (actor is not None and getattr(actor, "is_authenticated", False)) and (
+            CitizenRequest.objects.filter(phone=phone, created_at__gte=now - dt.timedelta(hours=1)).count()
+            >= REQUESTS_PER_PHONE_HOUR):
+        errors["phone"] = [_("该手机号一小时内提交的诉求过多，请稍后再试或拨打 12345。")]
     if len(data.address or "") > 255:
         errors["address"] = [_("地点不能超过 255 字。")]
     if len(data.name or "") > 32:

@@ -67,6 +67,7 @@ def test_metrics_page_is_scoped_and_exports_xlsx(org):
     c.force_login(org.user("b_housing"))
     page = c.get("/console/feedback/metrics/").content.decode()
     assert org.depts["b.housing"].name in page and org.depts["a.housing"].name not in page
+    assert 'id="metrics-data"' in page and "echarts.min.js" in page
     a = Client()
     a.force_login(org.user("a_leader"))
     response = a.get("/console/feedback/metrics.xlsx?group=department")

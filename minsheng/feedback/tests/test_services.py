@@ -212,3 +212,12 @@ def test_non_images_and_oversized_uploads_are_refused(org, data, size):
     with pytest.raises(ValidationFailed) as exc:
         submit(org, photo=io.BytesIO(data), photo_size=size)
     assert "photo" in exc.value.fields and CitizenRequest.objects.count() == 0
+
+
+def test_public_submissions_are_limited_per_phone(org):
+    for _ in range(services.REQUESTS_PER_PHONE_HOUR):
+        submit(org)
+    with pytest.raises(ValidationFailed) as exc:
+        submit(org)
+    assert "过多" in str(exc.value.fields["phone"][0])
+    assert submit(org, actor=org.user("a_housing"), channel="hotline").phone == "13800001234"  # operators are not

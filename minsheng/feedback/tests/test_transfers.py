@@ -76,7 +76,7 @@ def test_random_sequences_never_leave_an_open_request_without_an_owner(org, offi
     rng = random.Random(20261125)
     units = [org.depts[k] for k in ("a.housing", "a.civil", "a.drc", "a.finance", "city.civil", "b.housing")]
     people = ["a_housing", "a_civil", "a_drc", "a_finance", "coordinator", "b_housing", "admin"]
-    reqs = [submit(org, category=rng.choice(["housing", "welfare"])) for _ in range(12)]
+    reqs = [submit(org, category=rng.choice(["housing", "welfare"]), phone=f"1380000{i:04d}") for i in range(12)]
     first = {r.pk: r.first_responder_id for r in reqs}
     ops = ["accept", "contact", "reply", "visit_ok", "visit_bad", "close", "transfer", "t_accept", "t_dispute",
            "t_decide", "wait", "resume"]
