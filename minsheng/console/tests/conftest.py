@@ -18,11 +18,6 @@ def pdf(name: str = "建议书.pdf") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, PDF_BYTES, content_type="application/pdf")
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # Seventeen staff are created per test; the production hasher's cost is not what we test here.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
-
 
 @pytest.fixture
 def project(org):
