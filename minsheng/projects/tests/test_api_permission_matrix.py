@@ -50,6 +50,12 @@ def _only(ok: int, who: set[str], others: int = 403) -> dict[str, Any]:
 MANAGERS = {"dept_officer", "sysadmin"}
 INSPECTORS = {"supervisor", "township_inspector", "dept_officer", "sysadmin"}
 
+_FEEDBACK_SEE = {r: (200, 404) for r in ROLE_ORDER} | {
+    r: (404, 404) for r in ("supervisor", "evaluator", "contractor")} | {"sysadmin": (200, 200),
+                                                                        "anonymous": (401, 401)}
+_FEEDBACK_ACT = {r: ((403, 404) if v == (200, 404) else v) for r, v in _FEEDBACK_SEE.items()} | {
+    "dept_officer": (200, 404)}
+
 MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/me"): _ALL_200,
     ("GET", "/divisions"): _ALL_200,
@@ -98,6 +104,12 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/telemetry"): {r: 400 for r in ROLE_ORDER},
     ("GET", "/projects/{project_id}/devices"): _SEE,
     ("GET", "/projects/{project_id}/alarms"): _SEE,
+    # feedback: a citizen request in the county's town, owned by its housing bureau. Department officers
+    # see their own unit's requests, other staff their subtree; only the owner unit acts on one.
+    ("GET", "/citizen-requests"): _ALL_200,
+    ("GET", "/citizen-requests/{citizen_request_id}"): _FEEDBACK_SEE,
+    ("POST", "/citizen-requests/{citizen_request_id}/accept"): _FEEDBACK_ACT,
+    ("POST", "/citizen-requests/{citizen_request_id}/reply"): _FEEDBACK_ACT,
 }
 
 
@@ -142,7 +154,13 @@ def _county(org, c: str) -> dict[str, Any]:
                 services.member_add(actor=org.user("a_housing"), project=p, user=org.user(key), role=role)
     upload(org, fresh(project), DocumentKind.PROPOSAL, who=officer)
     town = org.town_a if c == "a" else org.town_b
+    from minsheng.feedback import services as feedback_services
+
+    citizen_request = feedback_services.request_submit(actor=None, data=feedback_services.Submission(
+        kind="enquiry", category="housing", description="咨询老旧小区改造的时间安排", division=town,
+        phone="13800001234"))
     return {
+        "citizen_request": citizen_request,
         "project": project,
         "item": item,
         "request": req,
@@ -164,6 +182,7 @@ def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
         code=objs["project"].code,
         item_id=objs["item"].pk,
         request_id=objs["request"].pk,
+        citizen_request_id=objs["citizen_request"].pk,
     )
     body: dict[str, Any] | None = None
     if (method, path) == ("POST", "/projects"):
@@ -197,6 +216,8 @@ def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
         body = {"defect": "临边防护缺失", "deadline": "2099-01-01"}
     elif (method, path) == ("POST", "/projects/{project_id}/progress-reports"):
         body = {"wbs_item": objs["item"].pk, "period_end": "2025-01-01", "progress": "50"}
+    elif (method, path) == ("POST", "/citizen-requests/{citizen_request_id}/reply"):
+        body = {"text": "已安排物业本周内处理"}
     if path.endswith("/documents") and method == "POST":
         upload_file = io.BytesIO(PDF_BYTES)
         upload_file.name = "fsr.pdf"

@@ -1,0 +1,34 @@
+"""API schemas for citizen requests. The phone is filled in by the view: full for the handling unit,
+masked for everyone else."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from ninja import Schema
+
+
+class CitizenRequestOut(Schema):
+    id: int
+    receipt_code: str
+    kind: str
+    category: str
+    urgency: str
+    channel: str
+    status: str
+    description: str
+    address: str
+    division: int
+    first_responder: int
+    owner: int | None
+    phone: str
+    created_at: dt.datetime
+    first_contact_at: dt.datetime | None
+    replied_at: dt.datetime | None
+    closed_at: dt.datetime | None
+    merged_into: int | None
+    escalated: bool
+
+
+class ReplyIn(Schema):
+    text: str
