@@ -85,6 +85,10 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(
                 f"Supervision and sensors: {site.inspections} inspections, {site.devices} devices, "
                 f"{site.readings} readings"))
+            from minsheng.ledger.demo import anchor_history
+
+            anchored = anchor_history()
+            self.stdout.write(self.style.SUCCESS(f"Evidence ledger: {anchored} entries anchored, checkpoint signed"))
         self._print_logins()
         if not opts["no_serve"]:
             call_command("serve", host="127.0.0.1", port=opts["port"])
