@@ -669,8 +669,8 @@ def transfer_decide(*, actor: Any, request: CitizenRequest, unit: Department) ->
     return req
 
 
-def budget_text(req: CitizenRequest, phase: str) -> str:
-    table = rule_for("feedback.sla", req.division).value.get(phase, {})
+def budget_text(req: CitizenRequest, phase: str, sla_rules: dict | None = None) -> str:
+    table = (sla_rules if sla_rules is not None else rule_for("feedback.sla", req.division).value).get(phase, {})
     for key in (("urgent",) if req.urgency == Urgency.URGENT else ()) + (
             f"category:{req.category}", f"kind:{req.kind}", "default"):
         if key in table:
@@ -685,11 +685,13 @@ PHASES = (("first_contact", "first_contact_at"), ("reply", "replied_at"), ("clos
 
 
 def clocks_for(req: CitizenRequest, now: dt.datetime | None = None,
-               calendar: sla.WorkCalendar | None = None) -> list[sla.Clock]:
+               calendar: sla.WorkCalendar | None = None, sla_rules: dict | None = None) -> list[sla.Clock]:
     now = now or timezone.now()
     calendar = calendar or _calendar(req.division)
+    sla_rules = sla_rules if sla_rules is not None else rule_for("feedback.sla", req.division).value
     return [
-        sla.clock(calendar, phase=phase, budget=sla.Budget.parse(budget_text(req, phase)), received=req.created_at,
+        sla.clock(calendar, phase=phase, budget=sla.Budget.parse(budget_text(req, phase, sla_rules)),
+                  received=req.created_at,
                   now=now, done_at=getattr(req, field), paused_seconds=req.paused_seconds,
                   waiting_since=req.waiting_since)
         for phase, field in PHASES
@@ -733,11 +735,15 @@ def sla_scan(*, now: dt.datetime | None = None) -> dict[str, int]:
             _audit(None, "feedback.transfer_auto_accept", req, before)
             _tell(req, "transferred", unit=t.to_unit.name)
             counts["auto_accepted"] += 1
+    # The rules are per division: read once per division in a scan, not once per request.
     calendars: dict[int, sla.WorkCalendar] = {}
+    rules: dict[int, dict] = {}
     open_qs = CitizenRequest.objects.exclude(status=Status.CLOSED).select_related("division", "owner")
     for req in open_qs.iterator(chunk_size=2000):
-        cal = calendars.get(req.division_id) or calendars.setdefault(req.division_id, _calendar(req.division))
-        for c in clocks_for(req, now, cal):
+        if req.division_id not in calendars:
+            calendars[req.division_id] = _calendar(req.division)
+            rules[req.division_id] = rule_for("feedback.sla", req.division).value
+        for c in clocks_for(req, now, calendars[req.division_id], rules[req.division_id]):
             if c.state == sla.State.WARNING:
                 text = _("诉求 %(code)s 的%(phase)s时限已用 75%%，截止 %(at)s。") % {
                     "code": req.receipt_code, "phase": PHASE_LABELS[c.phase],

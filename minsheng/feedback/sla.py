@@ -15,6 +15,7 @@ time elapsed minus time paused while waiting for the citizen; warning at 75 %, b
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -25,6 +26,17 @@ import chinese_calendar
 TZ = ZoneInfo("Asia/Shanghai")
 WARNING_AT = 0.75
 DAY = dt.timedelta(days=1)
+
+
+@functools.lru_cache(maxsize=8192)
+def _official_workday(day: dt.date) -> bool | None:
+    """The official calendar's answer, or None for a year it does not cover. Cached: the library
+    validates the date against its whole table on every call (about 20 µs), and an SLA scan asks
+    about the same few hundred days millions of times."""
+    try:
+        return bool(chinese_calendar.is_workday(day))
+    except NotImplementedError:
+        return None
 
 
 @dataclass(frozen=True)
@@ -59,10 +71,8 @@ class WorkCalendar:
             return True
         if day in self.extra_holidays:
             return False
-        try:
-            return bool(chinese_calendar.is_workday(day))
-        except NotImplementedError:
-            return day.weekday() < 5
+        official = _official_workday(day)
+        return day.weekday() < 5 if official is None else official
 
     def working_seconds(self, start: dt.datetime, end: dt.datetime) -> float:
         """Seconds between two instants that fall on working days (Asia/Shanghai)."""
