@@ -18,7 +18,6 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
-from minsheng.projects.tests.conftest import _audit_triggers_restored, concurrent_db  # noqa: F401
 from minsheng.telemetry.models import Reading
 from minsheng.telemetry.tests.conftest import make_device
 from minsheng.telemetry.tests.test_mqtt import _forget_session
