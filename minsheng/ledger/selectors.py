@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import datetime as dt
+import json
 from typing import Any
 
 from django.db.models import QuerySet
@@ -209,9 +211,19 @@ def public_evidence(code: str, *, receipt_url) -> list[dict[str, Any]]:
         url = receipt_url(leaf.index)
         qr = segno.make(url, error="m").svg_inline(scale=3, omitsize=True)
         out.append(
-            {"index": leaf.index, "kind": kind_label(leaf.kind), "at": leaf.created_at, "url": url, "qr": qr}
+            {"index": leaf.index, "kind": kind_label(leaf.kind), "happened_at": _statement_time(leaf),
+             "at": leaf.created_at, "url": url, "qr": qr}
         )
     return out
+
+
+def _statement_time(leaf: Leaf) -> dt.datetime | None:
+    """When the anchored event happened, as the statement itself says (it may precede anchoring)."""
+    try:
+        raw = json.loads(bytes(leaf.data))["time"]
+        return dt.datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except (KeyError, ValueError, TypeError):
+        return None
 
 
 KIND_LABELS = {
