@@ -2,14 +2,15 @@
 
 The demo generator writes years of stage transitions, gate decisions and documents directly; in a
 real deployment each of them was anchored when it happened (ledger.events). This replays that, in
-time order and in batches, then signs a checkpoint, so every demo project has receipts to verify.
+time order and in batches, then signs a checkpoint and runs a full verification, so every demo
+project has receipts to verify.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from minsheng.ledger import services
+from minsheng.ledger import services, verification
 from minsheng.projects.models import Document, GateApproval, StageTransition
 
 BATCH = 500
@@ -32,4 +33,6 @@ def anchor_history() -> int:
     for start in range(0, len(items), BATCH):
         services.anchor_many(items[start:start + BATCH])
     services.checkpoint_create(force=True)
+    # A first full verification, so the log health page starts from a checked state.
+    verification.verify()
     return len(items)

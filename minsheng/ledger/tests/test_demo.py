@@ -6,7 +6,7 @@ import pytest
 
 from minsheng.demo import city
 from minsheng.ledger import demo
-from minsheng.ledger.models import Checkpoint, Leaf
+from minsheng.ledger.models import Checkpoint, Leaf, VerificationRun
 from minsheng.ledger.verification import verify
 from minsheng.projects.models import Document, GateApproval, StageTransition
 
@@ -20,6 +20,8 @@ def test_demo_history_is_anchored_in_time_order_and_verifies():
     times = [json.loads(bytes(leaf.data))["time"] for leaf in Leaf.objects.order_by("index")]
     assert times == sorted(times)
     assert Checkpoint.objects.filter(size=expected).exists()
+    run = VerificationRun.objects.order_by("-id").first()
+    assert run is not None and run.ok, run
     report = verify()
     assert report.ok, report
     # Anchoring again adds nothing (idempotent on type, record and digest).
