@@ -11,7 +11,7 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/minsheng
 PORT ?= 8000
 SEED ?= 2026
 
-.PHONY: demo serve test test-sqlite test-postgres venv assets system lint bench messages clean
+.PHONY: demo serve test test-sqlite test-postgres venv assets system lint bench bench-projects bench-ledger messages clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -60,8 +60,15 @@ test-postgres: venv
 lint: venv
 	$(VENV)/bin/ruff check .
 
-bench: venv
+# Benchmarks: results in bench/results/, tables in docs/performance.md. Run on an idle machine.
+bench: bench-projects bench-ledger
+
+bench-projects: venv
 	$(PY) bench/projects_bench.py --db sqlite --db postgres
+
+bench-ledger: venv
+	$(PY) bench/ledger_bench.py --db postgres
+	$(PY) bench/ledger_bench.py --db sqlite
 
 messages: venv
 	cd minsheng && ../$(VENV)/bin/minsheng makemessages -l en --no-obsolete --ignore "static/*" && ../$(VENV)/bin/minsheng compilemessages
