@@ -102,11 +102,15 @@ def evaluate(rows: list[Row], *, now: dt.datetime | None = None) -> int:
     for row in rows:
         by_device[row.device_pk].append(row)
     touched = 0
+    in_force_cache: dict[tuple[Any, str], dict[str, rule_logic.RuleSpec]] = {}
     for pk, device_rows in by_device.items():
         device = devices[pk]
         for row in sorted(device_rows, key=lambda r: r.time):
             local = timezone.localtime(row.time)
-            in_force = rule_logic.rules_in_force(specs, on=local.date(), division_path=device.project.division_path)
+            key = (local.date(), device.project.division_path)
+            if key not in in_force_cache:
+                in_force_cache[key] = rule_logic.rules_in_force(specs, on=key[0], division_path=key[1])
+            in_force = in_force_cache[key]
             for rule in rule_logic.applicable(in_force, kind=device.kind, metric=row.metric, local_hour=local.hour):
                 if rule_logic.violated(rule, row.value):
                     message = _("%(device)s：%(metric)s %(value)s 超过限值 %(limit)s（%(code)s）") % {

@@ -20,10 +20,14 @@ from typing import Any
 import paho.mqtt.client as mqtt
 from django.conf import settings
 from django.db import close_old_connections
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from minsheng.telemetry import ingest
 
 log = logging.getLogger(__name__)
+SESSION_EXPIRY_SECONDS = 7 * 24 * 3600  # a stopped ingest process gets its backlog for a week
+IDLE_GAP_SECONDS = 0.02  # a batch closes when nothing more arrives for this long
 
 
 @dataclass(frozen=True)
@@ -64,8 +68,10 @@ class Ingestor:
         self.inbox: queue.Queue[Incoming] = queue.Queue()
         self.stats = Stats()
         self.subscribed = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=False,
-                                  protocol=mqtt.MQTTv311)
+        # MQTT 5: the session outlives the connection (Session Expiry Interval) and, unlike 3.1.1 where
+        # the broker caps unacknowledged deliveries per client (Mosquitto: max_inflight_messages 20),
+        # the client states how many it can hold unacknowledged (Receive Maximum) — enough for a batch.
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         self.client.manual_ack_set(True)
         if settings.MQTT_USERNAME:
             self.client.username_pw_set(settings.MQTT_USERNAME, settings.MQTT_PASSWORD or None)
@@ -85,7 +91,10 @@ class Ingestor:
         self.inbox.put(Incoming(msg.mid, msg.qos, msg.topic, msg.payload))
 
     def start(self) -> None:
-        self.client.connect(self.host, self.port, keepalive=30)
+        props = Properties(PacketTypes.CONNECT)
+        props.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
+        props.ReceiveMaximum = max(self.batch_size * 2, 20)
+        self.client.connect(self.host, self.port, keepalive=30, clean_start=False, properties=props)
         self.client.loop_start()
 
     def stop(self) -> None:
@@ -104,7 +113,7 @@ class Ingestor:
             if remaining <= 0:
                 break
             try:
-                batch.append(self.inbox.get(timeout=remaining))
+                batch.append(self.inbox.get(timeout=min(remaining, IDLE_GAP_SECONDS)))
             except queue.Empty:
                 break
         return batch

@@ -1,0 +1,263 @@
+"""Telemetry ingest benchmark through the real Mosquitto, on SQLite and PostgreSQL.
+
+    .venv/bin/python bench/telemetry_bench.py --db sqlite --db postgres [--messages 2000 --per-message 10]
+
+For each database, on a fresh database:
+- raw: the broker-to-subscriber rate of a consumer that only counts (QoS 1, shared subscription) —
+  the limit for ingest on this machine;
+- ingest: `minsheng ingest-mqtt` (one process: validation, rules, storage, acknowledgement after
+  commit), readings/s from the first publish to the last reading stored;
+- alarm latency: one exceedance per device published one at a time, time until its alarm row exists;
+  p50/p95.
+The kill -9 crash check is `minsheng/telemetry/tests/test_crash.py` (run on both databases).
+
+Results: bench/results/telemetry-<db>.json and a section in docs/performance.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "bench" / "results"
+WORK = ROOT / "var" / "bench"
+PG = "postgres://postgres@127.0.0.1:5432/{name}"
+sys.path.insert(0, str(ROOT))
+
+
+def _env(db: str) -> dict[str, str]:
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="minsheng.settings", LOG_LEVEL="WARNING")
+    if db == "sqlite":
+        env["SQLITE_PATH"] = str(WORK / "telemetry.sqlite3")
+        env.pop("DATABASE_URL", None)
+    else:
+        env["DATABASE_URL"] = PG.format(name="minsheng_telemetry_bench")
+    return env
+
+
+def _fresh(db: str) -> None:
+    WORK.mkdir(parents=True, exist_ok=True)
+    if db == "sqlite":
+        for suffix in ("", "-wal", "-shm"):
+            Path(str(WORK / "telemetry.sqlite3") + suffix).unlink(missing_ok=True)
+    else:
+        for sql in ("DROP DATABASE IF EXISTS minsheng_telemetry_bench", "CREATE DATABASE minsheng_telemetry_bench"):
+            subprocess.run(["psql", "-h", "127.0.0.1", "-U", "postgres", "-c", sql], check=True,
+                           capture_output=True)
+    subprocess.run([sys.executable, "-m", "minsheng.cli", "migrate", "-v", "0"], env=_env(db), check=True)
+
+
+def _django(db: str) -> None:
+    os.environ.update(_env(db))
+    import django
+
+    django.setup()
+
+
+def _devices(n: int) -> list[tuple[str, str]]:
+    from minsheng.telemetry.services import device_register
+    from minsheng.testing.factories import build_org, project_in
+
+    project = project_in(build_org(), "a")
+    out = []
+    for i in range(n):
+        device, raw = device_register(actor=None, project=project, device_id=f"bench-{i:04d}", kind="noise",
+                                      name=f"噪声 {i}", offline_after_minutes=600)
+        out.append((device.device_id, raw))
+    return out
+
+
+def _client(name: str):
+    import paho.mqtt.client as mqtt
+
+    return mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"{name}-{uuid.uuid4().hex[:6]}")
+
+
+def _forget(client_id: str) -> None:
+    """Drop the persistent session, so no stale member of the shared group keeps receiving."""
+    import paho.mqtt.client as mqtt
+
+    c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
+    c.connect("127.0.0.1", 1883)
+    c.disconnect()
+
+
+def _payloads(devices: list[tuple[str, str]], messages: int, per: int, start: float, value: float) -> list:
+    import datetime as dt
+
+    out = []
+    for m in range(messages):
+        device_id, token = devices[m % len(devices)]
+        readings = []
+        for r in range(per):
+            t = dt.datetime.fromtimestamp(start + m * per + r, dt.UTC).isoformat()
+            readings.append({"t": t, "metric": "laeq", "value": value, "unit": "dB(A)"})
+        out.append((f"minsheng/v1/telemetry/{device_id}", json.dumps(
+            {"device": device_id, "token": token, "readings": readings})))
+    return out
+
+
+def _publish(payloads: list) -> float:
+    pub = _client("bench-pub")
+    pub.max_inflight_messages_set(200)
+    pub.connect("127.0.0.1", 1883)
+    pub.loop_start()
+    started = time.perf_counter()
+    infos = [pub.publish(topic, body, qos=1) for topic, body in payloads]
+    for info in infos:
+        info.wait_for_publish(60)
+    elapsed = time.perf_counter() - started
+    pub.disconnect()
+    pub.loop_stop()
+    return elapsed
+
+
+def raw_rate(payloads: list) -> dict[str, Any]:
+    """A shared-subscription consumer that only counts messages (auto-acknowledged)."""
+    group = f"raw{uuid.uuid4().hex[:6]}"
+    sub = _client("bench-raw")
+    got = {"n": 0, "first": None, "last": None}
+    done = threading.Event()
+    subscribed = threading.Event()
+
+    def on_message(client, userdata, msg):
+        now = time.perf_counter()
+        got["first"] = got["first"] or now
+        got["last"] = now
+        got["n"] += 1
+        if got["n"] >= len(payloads):
+            done.set()
+
+    sub.on_message = on_message
+    sub.on_subscribe = lambda *a, **k: subscribed.set()
+    sub.connect("127.0.0.1", 1883)
+    sub.subscribe(f"$share/{group}/minsheng/v1/telemetry/+", qos=1)
+    sub.loop_start()
+    subscribed.wait(5)
+    started = time.perf_counter()
+    _publish(payloads)
+    done.wait(120)
+    sub.disconnect()
+    sub.loop_stop()
+    elapsed = (got["last"] or time.perf_counter()) - started
+    per = len(json.loads(payloads[0][1])["readings"])
+    return {"messages": got["n"], "seconds": round(elapsed, 3),
+            "messages_per_s": round(got["n"] / elapsed, 1), "readings_per_s": round(got["n"] * per / elapsed, 1)}
+
+
+def _count() -> int:
+    from django.db import connection
+
+    from minsheng.telemetry.models import Reading
+
+    connection.close()
+    return Reading.objects.count()
+
+
+def ingest_rate(db: str, payloads: list, expected: int) -> dict[str, Any]:
+    client_id = f"bench-ingest-{uuid.uuid4().hex[:6]}"
+    proc = subprocess.Popen([sys.executable, "-m", "minsheng.cli", "ingest-mqtt", "--client-id", client_id],
+                            env=_env(db) | {"MQTT_SHARE_GROUP": client_id}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    try:
+        time.sleep(2.0)  # connect and subscribe
+        before = _count()
+        started = time.perf_counter()
+        _publish(payloads)
+        deadline = time.monotonic() + 600
+        while _count() < before + expected and time.monotonic() < deadline:
+            time.sleep(0.05)
+        elapsed = time.perf_counter() - started
+        stored = _count() - before
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        _forget(client_id)
+    return {"readings": stored, "expected": expected, "seconds": round(elapsed, 3),
+            "readings_per_s": round(stored / elapsed, 1)}
+
+
+def alarm_latency(db: str, devices: list[tuple[str, str]], samples: int) -> dict[str, Any]:
+    import datetime as dt
+
+    from django.db import connection
+
+    from minsheng.telemetry.models import Alarm
+
+    client_id = f"bench-alarm-{uuid.uuid4().hex[:6]}"
+    proc = subprocess.Popen([sys.executable, "-m", "minsheng.cli", "ingest-mqtt", "--client-id", client_id],
+                            env=_env(db) | {"MQTT_SHARE_GROUP": client_id}, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    pub = _client("bench-alarm-pub")
+    pub.connect("127.0.0.1", 1883)
+    pub.loop_start()
+    latencies = []
+    try:
+        time.sleep(2.0)
+        for device_id, token in devices[:samples]:
+            body = json.dumps({"device": device_id, "token": token, "readings": [
+                {"t": dt.datetime.now(dt.UTC).isoformat(), "metric": "laeq", "value": 95.0, "unit": "dB(A)"}]})
+            started = time.perf_counter()
+            pub.publish(f"minsheng/v1/telemetry/{device_id}", body, qos=1)
+            while time.perf_counter() - started < 10:
+                connection.close()
+                if Alarm.objects.filter(device__device_id=device_id).exists():
+                    latencies.append(time.perf_counter() - started)
+                    break
+                time.sleep(0.005)
+    finally:
+        proc.terminate()
+        proc.wait(20)
+        _forget(client_id)
+        pub.disconnect()
+        pub.loop_stop()
+    latencies.sort()
+    pick = lambda q: round(latencies[min(len(latencies) - 1, int(q * len(latencies)))] * 1000, 1)  # noqa: E731
+    return {"samples": len(latencies), "p50_ms": pick(0.5), "p95_ms": pick(0.95)}
+
+
+def run(db: str, messages: int, per: int) -> dict[str, Any]:
+    _fresh(db)
+    _django(db)
+    devices = _devices(100)
+    base = time.time() - 6 * 24 * 3600  # a day-time-free past week: values below the night limit
+    raw = raw_rate(_payloads(devices, messages, per, base, 50.0))
+    print("raw", raw, flush=True)
+    ingest = ingest_rate(db, _payloads(devices, messages, per, base + 10**6 / 10, 50.0), messages * per)
+    alarms = alarm_latency(db, devices, 50)
+    return {"db": db, "machine": platform.platform(), "cpus": os.cpu_count(), "messages": messages,
+            "readings_per_message": per, "raw": raw, "ingest": ingest, "alarm_latency": alarms,
+            "ingest_vs_raw": round(ingest["readings_per_s"] / raw["readings_per_s"], 3)}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--db", action="append", choices=["sqlite", "postgres"])
+    parser.add_argument("--messages", type=int, default=2000)
+    parser.add_argument("--per-message", type=int, default=10)
+    parser.add_argument("--child", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        result = run(args.child, args.messages, args.per_message)
+        RESULTS.mkdir(parents=True, exist_ok=True)
+        (RESULTS / f"telemetry-{args.child}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
+        print(json.dumps(result, ensure_ascii=False))
+        return
+    for db in args.db or ["sqlite", "postgres"]:
+        # One process per database: Django is set up once per process.
+        subprocess.run([sys.executable, __file__, "--child", db, "--messages", str(args.messages),
+                        "--per-message", str(args.per_message)], check=True)
+
+
+if __name__ == "__main__":
+    main()
