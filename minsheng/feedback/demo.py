@@ -100,6 +100,8 @@ def generate_requests(*, seed: int, count: int = 50_000, as_of: dt.date | None =
             req.reopen_count = 1 if rng.random() < 0.02 else 0
         elif req.first_contact_at is None:
             req.status = Status.ACCEPTED if rng.random() < 0.5 else Status.RECEIVED
+        if req.status != Status.CLOSED:
+            req.next_check_at = created  # the first scan works out where each clock stands
         rows.append(req)
     with transaction.atomic():
         CitizenRequest.objects.bulk_create(rows, batch_size=2000)

@@ -100,6 +100,9 @@ class CitizenRequest(models.Model):
     # Highest escalation sent per phase, e.g. {"reply": 2}: the scan only ever raises it.
     escalation = models.JSONField(default=dict, blank=True)
     closed_on_time = models.BooleanField(null=True, blank=True)
+    # The next instant an SLA threshold (75 %, 100 %, 150 %, 200 % of a running phase) falls due; the
+    # scan reads only requests whose instant has come (an index range), and sets the next one.
+    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # A near-duplicate is closed at once and follows the case it was merged into; its reporter is told
     # of every step of that case.
     personal_data_erased_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True)

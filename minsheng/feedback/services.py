@@ -309,6 +309,7 @@ def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = No
         )
         if photo is not None:
             req.photo.save(photo.name, photo, save=False)
+        req.next_check_at = next_check(req, now)
         for _attempt in range(5):
             req.receipt_code = _new_receipt_code()
             try:
@@ -332,7 +333,7 @@ def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = No
 def _merge(req: CitizenRequest, primary: CitizenRequest, actor: Any, now: dt.datetime) -> CitizenRequest:
     """Close the new report as a near-duplicate of `primary`; its reporter follows that case."""
     req.merged_into, req.owner, req.status, req.closed_at = primary, primary.owner, Status.CLOSED, now
-    req.save()
+    _save(req)
     text = _("与受理编号 %(code)s 的同一问题合并办理，办理进展会同时告知您。") % {"code": primary.receipt_code}
     _event(req, "merged", text, unit=primary.owner, at=now)
     _event(primary, "duplicate", _("又有群众反映同一问题（%(code)s），已合并。") % {"code": req.receipt_code},
@@ -368,7 +369,7 @@ def request_accept(*, actor: Any, request: CitizenRequest) -> CitizenRequest:
     _require_status(req, {Status.RECEIVED})
     before = audit.snapshot(req)
     req.status, req.accepted_at = Status.ACCEPTED, timezone.now()
-    req.save()
+    _save(req)
     _event(req, "accepted", _("%(unit)s 已签收。") % {"unit": req.owner.name}, unit=req.owner)
     _audit(actor, "feedback.accept", req, before)
     _tell(req, "accepted", unit=req.owner.name)
@@ -388,7 +389,7 @@ def request_contact(*, actor: Any, request: CitizenRequest, note: str) -> Citize
     req.accepted_at = req.accepted_at or now
     req.first_contact_at = req.first_contact_at or now
     req.status = Status.IN_PROGRESS
-    req.save()
+    _save(req)
     _event(req, "contact", note.strip(), unit=req.owner, public=False)
     _event(req, "in_progress", _("承办单位已与您联系，正在办理。"), unit=req.owner)
     _audit(actor, "feedback.contact", req, before)
@@ -417,7 +418,7 @@ def request_wait(*, actor: Any, request: CitizenRequest, waiting: bool, note: st
         req.paused_seconds += int(_calendar(req.division).working_seconds(req.waiting_since, now))
         req.waiting_since = None
         _event(req, "resumed", _("已收到补充材料，继续办理。"), unit=req.owner)
-    req.save()
+    _save(req)
     _audit(actor, "feedback.wait" if waiting else "feedback.resume", req, before)
     return req
 
@@ -442,7 +443,7 @@ def request_reply(*, actor: Any, request: CitizenRequest, text: str) -> CitizenR
     req.accepted_at = req.accepted_at or now
     req.first_contact_at = req.first_contact_at or now
     req.replied_at, req.reply, req.status = now, text, Status.REPLIED
-    req.save()
+    _save(req)
     _event(req, "replied", text, unit=req.owner)
     _audit(actor, "feedback.reply", req, before)
     _tell(req, "replied")
@@ -471,7 +472,7 @@ def request_return_visit(*, actor: Any, request: CitizenRequest, resolved: bool,
         req.status, req.replied_at = Status.IN_PROGRESS, None
         _event(req, "rework", _("回访：问题未解决，已退回承办单位重新办理。"), unit=req.owner)
         _tell(req, "rework")
-    req.save()
+    _save(req)
     _audit(actor, "feedback.return_visit", req, before)
     return req
 
@@ -491,7 +492,7 @@ def request_close(*, actor: Any, request: CitizenRequest) -> CitizenRequest:
     before = audit.snapshot(req)
     now = timezone.now()
     req.status, req.closed_at, req.closed_on_time = Status.CLOSED, now, _on_time(req, now)
-    req.save()
+    _save(req)
     _event(req, "closed", _("诉求已办结。"), unit=req.owner)
     _audit(actor, "feedback.close", req, before)
     _tell(req, "closed")
@@ -528,7 +529,7 @@ def request_reopen(*, receipt_code: str, phone: str, reason: str, now: dt.dateti
     req.status, req.closed_at, req.replied_at, req.closed_on_time = Status.IN_PROGRESS, None, None, None
     req.resolved, req.satisfaction = None, None
     req.reopen_count += 1
-    req.save()
+    _save(req)
     _event(req, "reopened", reason.strip(), unit=req.owner)
     _audit(None, "feedback.reopen", req, before)
     _tell(req, "reopened")
@@ -625,7 +626,7 @@ def transfer_accept(*, actor: Any, request: CitizenRequest) -> CitizenRequest:
     t.status, t.decided_at = TransferStatus.ACCEPTED, timezone.now()
     t.save()
     req.owner = t.to_unit
-    req.save()
+    _save(req)
     _event(req, "transferred", _("已转 %(unit)s 办理，首问单位 %(first)s 继续跟踪。") % {
         "unit": t.to_unit.name, "first": req.first_responder.name}, unit=t.to_unit)
     _audit(actor, "feedback.transfer_accept", req, before)
@@ -660,7 +661,7 @@ def transfer_decide(*, actor: Any, request: CitizenRequest, unit: Department) ->
     t.status = TransferStatus.RESOLVED
     t.save()
     req.owner = unit
-    req.save()
+    _save(req)
     _event(req, "assigned", _("协调机构指定 %(unit)s 办理。") % {"unit": unit.name}, unit=unit)
     _audit(actor, "feedback.transfer_decide", req, before)
     _tell(req, "transferred", unit=unit.name)
@@ -682,6 +683,29 @@ def budget_text(req: CitizenRequest, phase: str, sla_rules: dict | None = None) 
 # SLA scan and escalation
 
 PHASES = (("first_contact", "first_contact_at"), ("reply", "replied_at"), ("closure", "closed_at"))
+
+
+def next_check(req: CitizenRequest, now: dt.datetime, calendar: sla.WorkCalendar | None = None,
+               sla_rules: dict | None = None) -> dt.datetime | None:
+    """The first SLA threshold of a running phase still ahead of `now`; None when closed or paused."""
+    if req.status == Status.CLOSED or req.waiting_since is not None:
+        return None
+    calendar = calendar or _calendar(req.division)
+    sla_rules = sla_rules if sla_rules is not None else rule_for("feedback.sla", req.division).value
+    ahead = [
+        at
+        for phase, field in PHASES if getattr(req, field) is None
+        for at in sla.threshold_instants(calendar, budget=sla.Budget.parse(budget_text(req, phase, sla_rules)),
+                                         received=req.created_at, paused_seconds=req.paused_seconds)
+        if at > now
+    ]
+    return min(ahead, default=None)
+
+
+def _save(req: CitizenRequest) -> None:
+    """Save a request after a change, with its next SLA check rescheduled."""
+    req.next_check_at = next_check(req, timezone.now())
+    req.save()
 
 
 def clocks_for(req: CitizenRequest, now: dt.datetime | None = None,
@@ -738,7 +762,8 @@ def sla_scan(*, now: dt.datetime | None = None) -> dict[str, int]:
     # The rules are per division: read once per division in a scan, not once per request.
     calendars: dict[int, sla.WorkCalendar] = {}
     rules: dict[int, dict] = {}
-    open_qs = CitizenRequest.objects.exclude(status=Status.CLOSED).select_related("division", "owner")
+    open_qs = (CitizenRequest.objects.exclude(status=Status.CLOSED).filter(next_check_at__lte=now)
+               .select_related("division", "owner"))
     for req in open_qs.iterator(chunk_size=2000):
         if req.division_id not in calendars:
             calendars[req.division_id] = _calendar(req.division)
@@ -771,6 +796,8 @@ def sla_scan(*, now: dt.datetime | None = None) -> dict[str, int]:
                         counts["escalations"] += 1
                     locked.save(update_fields=["escalation"])
                 req.escalation = locked.escalation
+        CitizenRequest.objects.filter(pk=req.pk).update(
+            next_check_at=next_check(req, now, calendars[req.division_id], rules[req.division_id]))
     return counts
 
 

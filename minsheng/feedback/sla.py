@@ -204,3 +204,22 @@ def escalation_level(fraction: float) -> int:
         if fraction >= at:
             level = lvl
     return level
+
+
+THRESHOLDS = (WARNING_AT, *(at for at, _lvl in ESCALATION_STEPS))
+
+
+def threshold_instants(
+    calendar: WorkCalendar, *, budget: Budget, received: dt.datetime, paused_seconds: float = 0.0
+) -> list[dt.datetime]:
+    """When a running phase reaches 75 %, 100 %, 150 % and 200 % of its budget (the same measure as
+    `clock`: working time for working-day budgets, wall-clock for hour budgets; pauses pushed out)."""
+    if budget.unit is Unit.HOURS:
+        total = budget.amount * 3600.0
+        return [received + dt.timedelta(seconds=f * total + paused_seconds) for f in THRESHOLDS]
+    base_deadline = calendar.end_of_nth_workday_after(received, budget.amount)
+    total = calendar.working_seconds(received, base_deadline)
+    if total <= 0:  # a same-day budget received on a day off: wall-clock, as in `clock`
+        total = max(1.0, (base_deadline - received).total_seconds())
+        return [received + dt.timedelta(seconds=f * total + paused_seconds) for f in THRESHOLDS]
+    return [calendar.add_working_seconds(received, f * total + paused_seconds) for f in THRESHOLDS]

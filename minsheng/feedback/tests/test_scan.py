@@ -66,3 +66,31 @@ def test_closed_requests_are_not_scanned(org):
     req = submit(org, urgency="urgent")
     CitizenRequest.objects.filter(pk=req.pk).update(status="closed", closed_at=timezone.now())
     assert services.sla_scan(now=req.created_at + dt.timedelta(days=30))["escalations"] == 0
+
+
+def test_scan_reads_only_requests_whose_next_check_has_come(org):
+    req = submit(org, urgency="urgent")
+    assert req.next_check_at == req.created_at + dt.timedelta(minutes=45)  # 75 % of the 1 h contact budget
+    early = req.created_at + dt.timedelta(minutes=30)
+    assert services.sla_scan(now=early) == {"warnings": 0, "escalations": 0, "auto_accepted": 0}
+    # A stale instant in the future hides the request from the scan: the scan trusts the index.
+    CitizenRequest.objects.filter(pk=req.pk).update(next_check_at=req.created_at + dt.timedelta(days=9))
+    assert services.sla_scan(now=req.created_at + dt.timedelta(hours=3))["escalations"] == 0
+    CitizenRequest.objects.filter(pk=req.pk).update(next_check_at=req.created_at)
+    assert services.sla_scan(now=req.created_at + dt.timedelta(minutes=70))["escalations"] == 1
+    req.refresh_from_db()
+    assert req.next_check_at == req.created_at + dt.timedelta(minutes=90)  # 150 %: the next step
+
+
+def test_waiting_and_closing_clear_the_next_check(org):
+    req = submit(org)
+    u = org.user("a_housing")
+    services.request_accept(actor=u, request=req)
+    req = services.request_wait(actor=u, request=req, waiting=True, note="请补充照片")
+    assert req.next_check_at is None
+    req = services.request_wait(actor=u, request=req, waiting=False)
+    assert req.next_check_at is not None
+    services.request_reply(actor=u, request=req, text="已处理完毕，谢谢")
+    services.request_return_visit(actor=u, request=req, resolved=True, satisfaction=5)
+    req = services.request_close(actor=u, request=req)
+    assert req.next_check_at is None

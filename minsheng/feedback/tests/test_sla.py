@@ -99,3 +99,26 @@ def test_escalation_steps():
 def test_budget_parse_refuses_unknown_units():
     with pytest.raises(ValueError):
         sla.Budget.parse("3d")
+
+
+def test_threshold_instants_for_hour_budgets():
+    got = sla.threshold_instants(CAL, budget=sla.Budget.parse("1h"), received=at(2026, 6, 1, 10))
+    assert got == [at(2026, 6, 1, 10, 45), at(2026, 6, 1, 11), at(2026, 6, 1, 11, 30), at(2026, 6, 1, 12)]
+
+
+def test_threshold_instants_agree_with_the_clock_across_holidays_and_pauses():
+    """Randomized: the instant a threshold falls due is exactly where the clock's fraction crosses it."""
+    import random
+
+    rng = random.Random(4)
+    for _ in range(200):
+        received = at(2026, 9, 20) + dt.timedelta(minutes=rng.randrange(60 * 24 * 30))
+        budget = sla.Budget.parse(rng.choice(["1h", "24h", "0wd", "1wd", "3wd", "13wd"]))
+        paused = float(rng.choice([0, 3600, 86400]))
+        instants = sla.threshold_instants(CAL, budget=budget, received=received, paused_seconds=paused)
+        for f, when in zip(sla.THRESHOLDS, instants, strict=True):
+            before = sla.clock(CAL, phase="p", budget=budget, received=received, paused_seconds=paused,
+                               now=when - dt.timedelta(seconds=2)).fraction
+            after = sla.clock(CAL, phase="p", budget=budget, received=received, paused_seconds=paused,
+                              now=when + dt.timedelta(seconds=2)).fraction
+            assert before < f <= after + 1e-9, (budget, received, paused, f, when, before, after)
