@@ -4,6 +4,7 @@ quick entry with caller history, and the metrics page. Parse → call → render
 from __future__ import annotations
 
 from collections.abc import Callable
+from contextlib import nullcontext
 from typing import Any
 
 from django.conf import settings
@@ -88,19 +89,11 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
     form_class, key, call = ACTIONS[action]
     form = form_class(request.POST) if form_class else None
     if form is None or form.is_valid():
-        with form_errors(form) if form is not None else _nothing():
+        with form_errors(form) if form is not None else nullcontext():
             call(request.user, req, form.cleaned_data if form else {})
             messages.success(request, _("已保存。"))
             return redirect("feedback_console:detail", pk=req.pk)
     return render(request, DETAIL, _detail_context(request, req, **{key: form}), status=400)
-
-
-class _nothing:
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(self, *exc: Any) -> bool:
-        return False
 
 
 @console_view
