@@ -27,6 +27,10 @@ from minsheng.telemetry import ingest
 
 log = logging.getLogger(__name__)
 SESSION_EXPIRY_SECONDS = 7 * 24 * 3600  # a stopped ingest process gets its backlog for a week
+# Deliveries the broker may have outstanding to us. High, because what the broker cannot send it
+# queues, and past its queue limit (Mosquitto: max_queued_messages, 1000) it drops QoS 1 messages.
+# Unacknowledged deliveries stay in the session and come back after a crash.
+RECEIVE_MAXIMUM = 65535
 IDLE_GAP_SECONDS = 0.02  # a batch closes when nothing more arrives for this long
 
 
@@ -70,7 +74,7 @@ class Ingestor:
         self.subscribed = threading.Event()
         # MQTT 5: the session outlives the connection (Session Expiry Interval) and, unlike 3.1.1 where
         # the broker caps unacknowledged deliveries per client (Mosquitto: max_inflight_messages 20),
-        # the client states how many it can hold unacknowledged (Receive Maximum) — enough for a batch.
+        # the client states how many it can hold unacknowledged (Receive Maximum).
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         self.client.manual_ack_set(True)
         if settings.MQTT_USERNAME:
@@ -93,7 +97,7 @@ class Ingestor:
     def start(self) -> None:
         props = Properties(PacketTypes.CONNECT)
         props.SessionExpiryInterval = SESSION_EXPIRY_SECONDS
-        props.ReceiveMaximum = max(self.batch_size * 2, 20)
+        props.ReceiveMaximum = RECEIVE_MAXIMUM
         self.client.connect(self.host, self.port, keepalive=30, clean_start=False, properties=props)
         self.client.loop_start()
 
