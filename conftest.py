@@ -17,6 +17,14 @@ _default_db = django_settings.DATABASES["default"]
 if _default_db["ENGINE"].endswith("sqlite3") and not _default_db.get("TEST", {}).get("NAME"):
     _default_db.setdefault("TEST", {})["NAME"] = str(Path(tempfile.mkdtemp(prefix="minsheng-test-")) / "test.sqlite3")
 
+# build_org creates about twenty users; PBKDF2 at production strength makes each test take seconds.
+# Set for the whole session (module-scoped fixtures hash passwords too); PBKDF2 stays as a fallback
+# so a hash made either way verifies.
+django_settings.PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.MD5PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
 
 @pytest.fixture
 def org(db):
@@ -37,10 +45,6 @@ def _tasks_immediate(settings):
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
 
 
-@pytest.fixture(autouse=True)
-def _fast_password_hashing(settings):
-    # build_org creates about twenty users; PBKDF2 at production strength makes each test take seconds.
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
 def _audit_trigger_sql(kind: str) -> list[str]:
