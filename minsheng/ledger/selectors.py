@@ -74,10 +74,9 @@ def inclusion(index: Any, tree_size: Any, log_obj: Log | None = None) -> dict[st
         errors["index"] = [_("序号须小于 tree_size。")]
     if errors:
         raise ValidationFailed(fields=errors)
-    leaf = tree.read_nodes(log_obj, [(0, i)]).get((0, i))
+    proof, root, leaf = tree.inclusion_with_root(log_obj, i, n)
     if leaf is None:
         raise NotFound()
-    proof, root = tree.inclusion_with_root(log_obj, i, n)
     return {
         "index": i,
         "tree_size": n,

@@ -229,11 +229,13 @@ def _prefetching_reader(log: Log, ranges: list[tuple[int, int]]):
     return read
 
 
-def inclusion_with_root(log: Log, index: int, size: int) -> tuple[list[bytes], bytes]:
-    """An inclusion proof and the root it leads to, from one database round trip."""
+def inclusion_with_root(log: Log, index: int, size: int) -> tuple[list[bytes], bytes, bytes | None]:
+    """An inclusion proof, the root it leads to and the leaf's own hash (None if it is missing),
+    from one database round trip."""
     hasher = hasher_for(log)
-    read = _prefetching_reader(log, [*merkle.inclusion_ranges(index, size), (0, size)])
-    return merkle.inclusion_proof(hasher, index, size, read), merkle.root(hasher, size, read)
+    read = _prefetching_reader(log, [*merkle.inclusion_ranges(index, size), (0, size), (index, index + 1)])
+    leaf = read([(0, index)]).get((0, index))
+    return merkle.inclusion_proof(hasher, index, size, read), merkle.root(hasher, size, read), leaf
 
 
 def consistency_with_roots(log: Log, first: int, second: int) -> tuple[list[bytes], bytes, bytes]:
