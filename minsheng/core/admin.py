@@ -9,13 +9,13 @@ class AuditEventAdmin(admin.ModelAdmin):
     list_filter = ["action", "object_type"]
     search_fields = ["project_code", "object_repr", "actor_label"]
 
-    def has_add_permission(self, request, obj=None):  # noqa: ARG002
+    def has_add_permission(self, request, obj=None):
         return False
 
-    def has_change_permission(self, request, obj=None):  # noqa: ARG002
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # noqa: ARG002
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

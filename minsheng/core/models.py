@@ -86,11 +86,15 @@ class DepartmentKind(models.TextChoices):
 
 # Departments whose officers oversee every project in their division subtree, whatever its lead:
 # the investment authority approves the gates, finance pays, audit checks.
-OVERSEEING_KINDS = frozenset({DepartmentKind.DRC, DepartmentKind.FINANCE, DepartmentKind.AUDIT, DepartmentKind.GOVOFFICE})
+OVERSEEING_KINDS = frozenset(
+    {DepartmentKind.DRC, DepartmentKind.FINANCE, DepartmentKind.AUDIT, DepartmentKind.GOVOFFICE}
+)
 
 
 class Department(models.Model):
-    division = models.ForeignKey(Division, verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="departments")
+    division = models.ForeignKey(
+        Division, verbose_name=_("所属区划"), on_delete=models.PROTECT, related_name="departments"
+    )
     kind = models.CharField(_("部门类别"), max_length=16, choices=DepartmentKind.choices)
     name = models.CharField(_("名称"), max_length=64)
 
@@ -118,7 +122,11 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), null=True, on_delete=models.DO_NOTHING, db_constraint=False,
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        on_delete=models.DO_NOTHING,
+        db_constraint=False,
         related_name="+",
     )
     actor_label = models.CharField(_("操作人"), max_length=128)

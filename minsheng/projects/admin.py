@@ -6,13 +6,13 @@ from minsheng.projects.models import Document, GateRequest, PerformanceTarget, P
 class ReadOnlyAdmin(admin.ModelAdmin):
     """Project data is written through services (audited), never edited raw in the admin."""
 
-    def has_add_permission(self, request, obj=None):  # noqa: ARG002
+    def has_add_permission(self, request, obj=None):
         return False
 
-    def has_change_permission(self, request, obj=None):  # noqa: ARG002
+    def has_change_permission(self, request, obj=None):
         return False
 
-    def has_delete_permission(self, request, obj=None):  # noqa: ARG002
+    def has_delete_permission(self, request, obj=None):
         return False
 
 

@@ -1,12 +1,11 @@
 """Projects API: registry, WBS, gates, documents, history. Parse → call a service/selector → return."""
 
-
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
-from ninja.responses import Status
 from ninja.pagination import PageNumberPagination, paginate
+from ninja.responses import Status
 
 from minsheng.accounts.roles import Cap
 from minsheng.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -14,8 +13,22 @@ from minsheng.core.models import Department
 from minsheng.projects import selectors, services
 from minsheng.projects.models import GateRequest, WbsItem
 from minsheng.projects.schemas import (
-    AuditOut, DocumentOut, GateDecisionIn, GateOptionOut, GateRequestIn, GateRequestOut, ProgressIn, ProjectIn,
-    ProjectListOut, ProjectOut, ProjectPatch, TargetIn, TargetOut, WbsIn, WbsOut, WbsPatch,
+    AuditOut,
+    DocumentOut,
+    GateDecisionIn,
+    GateOptionOut,
+    GateRequestIn,
+    GateRequestOut,
+    ProgressIn,
+    ProjectIn,
+    ProjectListOut,
+    ProjectOut,
+    ProjectPatch,
+    TargetIn,
+    TargetOut,
+    WbsIn,
+    WbsOut,
+    WbsPatch,
 )
 
 router = Router(tags=["projects"])
@@ -82,8 +95,11 @@ def wbs_create(request: HttpRequest, project_id: int, payload: WbsIn):
 
 
 def _wbs_item(request: HttpRequest, item_id: int) -> WbsItem:
-    item = WbsItem.objects.filter(pk=item_id, project__in=selectors.projects_visible(request.user)).select_related(
-        "project", "project__lead_department", "responsible").first()
+    item = (
+        WbsItem.objects.filter(pk=item_id, project__in=selectors.projects_visible(request.user))
+        .select_related("project", "project__lead_department", "responsible")
+        .first()
+    )
     if item is None:
         raise NotFound()
     return item
@@ -107,20 +123,19 @@ def wbs_overdue(request: HttpRequest):
     return selectors.overdue_items(request.user)
 
 
-@router.get("/projects/{int:project_id}/gates", response=list[GateOptionOut],
-             summary="Gates open now and what each lacks")
+@router.get(
+    "/projects/{int:project_id}/gates", response=list[GateOptionOut], summary="Gates open now and what each lacks"
+)
 def gate_options(request: HttpRequest, project_id: int):
     project = selectors.project_get(request.user, pk=project_id)
     # Labels are lazy translations: render them now, in the request's language.
     return [
-        {**o, "to_label": str(o["to_label"]), "path_label": str(o["path_label"]),
-         "slots": [str(s) for s in o["slots"]]}
+        {**o, "to_label": str(o["to_label"]), "path_label": str(o["path_label"]), "slots": [str(s) for s in o["slots"]]}
         for o in services.gate_options(project)
     ]
 
 
-@router.post("/projects/{int:project_id}/gates", response={201: GateRequestOut},
-             summary="Request a stage transition")
+@router.post("/projects/{int:project_id}/gates", response={201: GateRequestOut}, summary="Request a stage transition")
 def gate_request(request: HttpRequest, project_id: int, payload: GateRequestIn):
     project = selectors.project_get(request.user, pk=project_id)
     req = services.gate_request(actor=request.user, project=project, **payload.dict())
@@ -128,8 +143,11 @@ def gate_request(request: HttpRequest, project_id: int, payload: GateRequestIn):
 
 
 def _gate_request(request: HttpRequest, request_id: int) -> GateRequest:
-    req = GateRequest.objects.filter(pk=request_id, project__in=selectors.projects_visible(request.user)).select_related(
-        "project", "project__division", "project__lead_department").first()
+    req = (
+        GateRequest.objects.filter(pk=request_id, project__in=selectors.projects_visible(request.user))
+        .select_related("project", "project__division", "project__lead_department")
+        .first()
+    )
     if req is None:
         raise NotFound()
     return req
@@ -145,8 +163,7 @@ def gate_request_detail(request: HttpRequest, request_id: int):
     return _gate_request(request, request_id)
 
 
-@router.post("/gate-requests/{int:request_id}/decision", response=GateRequestOut,
-             summary="Approve or refuse a gate")
+@router.post("/gate-requests/{int:request_id}/decision", response=GateRequestOut, summary="Approve or refuse a gate")
 def gate_decide(request: HttpRequest, request_id: int, payload: GateDecisionIn):
     req = _gate_request(request, request_id)
     return services.gate_decide(actor=request.user, request=req, **payload.dict())
@@ -165,16 +182,15 @@ def document_list(request: HttpRequest, project_id: int):
 
 
 @router.post("/projects/{int:project_id}/documents", response={201: DocumentOut}, summary="Upload a document")
-def document_upload(request: HttpRequest, project_id: int, kind: Form[str], title: Form[str],
-                    file: File[UploadedFile]):
+def document_upload(request: HttpRequest, project_id: int, kind: Form[str], title: Form[str], file: File[UploadedFile]):
     project = selectors.project_get(request.user, pk=project_id)
-    doc = services.document_upload(actor=request.user, project=project, kind=kind, title=title, fileobj=file,
-                                   filename=file.name or "")
+    doc = services.document_upload(
+        actor=request.user, project=project, kind=kind, title=title, fileobj=file, filename=file.name or ""
+    )
     return Status(201, doc)
 
 
-@router.get("/projects/{int:project_id}/history", response=list[AuditOut],
-             summary="The project's audit trail")
+@router.get("/projects/{int:project_id}/history", response=list[AuditOut], summary="The project's audit trail")
 def project_history(request: HttpRequest, project_id: int):
     project = selectors.project_get(request.user, pk=project_id)
     if not request.user.can(Cap.AUDIT_VIEW) and not services.can_manage(request.user, project):

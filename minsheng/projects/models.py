@@ -34,7 +34,9 @@ class Project(models.Model):
     name = models.CharField(_("项目名称"), max_length=128)
     domain = models.CharField(_("领域"), max_length=16, choices=Domain.choices, db_index=True)
     summary = models.TextField(_("建设内容"), blank=True)
-    division = models.ForeignKey(Division, verbose_name=_("所在区划"), on_delete=models.PROTECT, related_name="projects")
+    division = models.ForeignKey(
+        Division, verbose_name=_("所在区划"), on_delete=models.PROTECT, related_name="projects"
+    )
     division_path = models.CharField(max_length=255, db_index=True, editable=False)
     lead_department = models.ForeignKey(
         Department, verbose_name=_("牵头部门"), on_delete=models.PROTECT, related_name="led_projects"
@@ -43,16 +45,32 @@ class Project(models.Model):
         Department, verbose_name=_("配合部门"), blank=True, related_name="partner_projects"
     )
     responsible_person = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("项目责任人"), on_delete=models.PROTECT, related_name="responsible_projects"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("项目责任人"),
+        on_delete=models.PROTECT,
+        related_name="responsible_projects",
     )
     owner_unit = models.CharField(_("项目单位"), max_length=128, blank=True)
     address = models.CharField(_("建设地点"), max_length=255, blank=True)
-    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True,
-                                   validators=[MinValueValidator(-90), MaxValueValidator(90)])
-    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True,
-                                    validators=[MinValueValidator(-180), MaxValueValidator(180)])
-    is_high_impact = models.BooleanField(_("社会影响较大"), default=False,
-                                         help_text=_("需开展民意调查、专家论证和风险评估"))
+    latitude = models.DecimalField(
+        _("纬度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-90), MaxValueValidator(90)],
+    )
+    longitude = models.DecimalField(
+        _("经度"),
+        max_digits=9,
+        decimal_places=6,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(-180), MaxValueValidator(180)],
+    )
+    is_high_impact = models.BooleanField(
+        _("社会影响较大"), default=False, help_text=_("需开展民意调查、专家论证和风险评估")
+    )
     is_emergency = models.BooleanField(_("应急项目"), default=False)
 
     beneficiaries_total = models.PositiveIntegerField(_("受益人数"), default=0)
@@ -62,8 +80,9 @@ class Project(models.Model):
     beneficiaries_children = models.PositiveIntegerField(_("其中：儿童"), default=0)
 
     estimate_amount = models.DecimalField(_("估算总投资（元）"), max_digits=14, decimal_places=2, null=True, blank=True)
-    design_estimate_amount = models.DecimalField(_("概算总投资（元）"), max_digits=14, decimal_places=2, null=True,
-                                                 blank=True)
+    design_estimate_amount = models.DecimalField(
+        _("概算总投资（元）"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
 
     stage = models.CharField(_("阶段"), max_length=16, choices=Stage.choices, default=Stage.RESERVE, db_index=True)
     previous_stage = models.CharField(max_length=16, choices=Stage.choices, blank=True)
@@ -160,7 +179,7 @@ class ProjectMember(models.Model):
 
 
 def document_path(instance: Document, filename: str) -> str:
-    ext = filename[filename.rfind("."):].lower() if "." in filename else ""
+    ext = filename[filename.rfind(".") :].lower() if "." in filename else ""
     return f"projects/{instance.project.code}/{instance.sha256}{ext}"
 
 
@@ -215,8 +234,9 @@ class GateRequest(models.Model):
         verbose_name_plural = _("关口申请")
         ordering = ["-requested_at", "-id"]
         constraints = [
-            models.UniqueConstraint(fields=["project"], condition=models.Q(status="pending"),
-                                    name="one_pending_gate_per_project")
+            models.UniqueConstraint(
+                fields=["project"], condition=models.Q(status="pending"), name="one_pending_gate_per_project"
+            )
         ]
 
     def __str__(self) -> str:
@@ -265,15 +285,28 @@ class WbsItem(models.Model):
     parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children")
     code = models.CharField(_("编号"), max_length=16)
     name = models.CharField(_("子项名称"), max_length=128)
-    responsible = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("责任人"), on_delete=models.PROTECT,
-                                    related_name="wbs_items")
-    department = models.ForeignKey(Department, verbose_name=_("责任部门"), null=True, blank=True,
-                                   on_delete=models.PROTECT, related_name="wbs_items")
+    responsible = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("责任人"), on_delete=models.PROTECT, related_name="wbs_items"
+    )
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("责任部门"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="wbs_items",
+    )
     due_date = models.DateField(_("完成时限"), db_index=True)
-    weight = models.DecimalField(_("权重"), max_digits=6, decimal_places=2, default=Decimal(1),
-                                 validators=[MinValueValidator(Decimal("0.01"))])
-    progress = models.DecimalField(_("进度（%）"), max_digits=4, decimal_places=1, default=Decimal(0),
-                                   validators=[MinValueValidator(0), MaxValueValidator(100)])
+    weight = models.DecimalField(
+        _("权重"), max_digits=6, decimal_places=2, default=Decimal(1), validators=[MinValueValidator(Decimal("0.01"))]
+    )
+    progress = models.DecimalField(
+        _("进度（%）"),
+        max_digits=4,
+        decimal_places=1,
+        default=Decimal(0),
+        validators=[MinValueValidator(0), MaxValueValidator(100)],
+    )
     completed_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 

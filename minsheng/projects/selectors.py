@@ -15,7 +15,13 @@ from minsheng.core.errors import NotFound, ValidationFailed
 from minsheng.core.models import AuditEvent, Division
 from minsheng.projects.lifecycle import ORDER, Stage
 from minsheng.projects.models import (
-    Document, Domain, GateRequest, GateStatus, Project, ProjectMember, WbsItem,
+    Document,
+    Domain,
+    GateRequest,
+    GateStatus,
+    Project,
+    ProjectMember,
+    WbsItem,
 )
 
 
