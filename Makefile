@@ -39,7 +39,9 @@ serve: venv assets
 	$(VENV)/bin/minsheng serve --port $(PORT)
 
 test: venv assets system
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/minsheng check --fail-level WARNING
+	$(VENV)/bin/minsheng makemigrations --check --dry-run
 	$(MAKE) --no-print-directory test-sqlite
 	@if [ -n "$$DATABASE_URL" ] || $(PY) scripts/pg_reachable.py; then \
 		$(MAKE) --no-print-directory test-postgres; \
