@@ -8,6 +8,7 @@ from django.contrib import messages
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minsheng.console.errors import console_view, form_errors
@@ -18,9 +19,9 @@ from minsheng.projects.selectors import project_get
 
 PAGE = "construction/supervision.html"
 REASON_LABELS = {
-    GAP: _("上报进度与核实进度差距超过阈值"),
-    NO_EVIDENCE: _("有上报进度没有任何现场证据"),
-    STALE_EVIDENCE: _("证据早于上报周期"),
+    GAP: gettext_lazy("上报进度与核实进度差距超过阈值"),
+    NO_EVIDENCE: gettext_lazy("有上报进度没有任何现场证据"),
+    STALE_EVIDENCE: gettext_lazy("证据早于上报周期"),
 }
 
 
