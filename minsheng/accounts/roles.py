@@ -19,6 +19,7 @@ class Role(models.TextChoices):
     AUDITOR = "auditor", _("审计人员")
     EVALUATOR = "evaluator", _("第三方评价")
     CONTRACTOR = "contractor", _("施工单位")
+    EXPERT = "expert", _("评标专家")
     SYSADMIN = "sysadmin", _("系统管理员")
 
 
@@ -35,26 +36,45 @@ class Cap(models.TextChoices):
     DOCUMENT_UPLOAD = "document.upload", _("上传文件")
     AUDIT_VIEW = "audit.view", _("查看审计记录")
     ORG_MANAGE = "org.manage", _("管理区划部门")
+    BUDGET_PREPARE = "budget.prepare", _("编制预算")
+    BUDGET_APPROVE = "budget.approve", _("审批预算")
+    PAYMENT_REQUEST = "payment.request", _("申请拨付")
+    PAYMENT_APPROVE_DEPT = "payment.approve_dept", _("部门审核拨付")
+    PAYMENT_APPROVE_FINANCE = "payment.approve_finance", _("财政审核拨付")
+    TENDER_MANAGE = "tender.manage", _("组织招标")
+    BID_SUBMIT = "bid.submit", _("投标")
+    BID_EVALUATE = "bid.evaluate", _("评标")
+    CONTRACT_MANAGE = "contract.manage", _("管理合同")
+    REDFLAG_VIEW = "redflag.view", _("查看风险线索")
+    AUDIT_SAMPLE = "audit.sample", _("抽查资金")
 
 
 _ALL = set(Cap)
 CAPABILITIES: dict[str, frozenset[str]] = {
     Role.SYSADMIN: frozenset(_ALL),
-    Role.LEADER: frozenset({Cap.PROJECT_VIEW, Cap.GATE_APPROVE, Cap.GATE_REQUEST, Cap.AUDIT_VIEW, Cap.WBS_PROGRESS}),
+    Role.LEADER: frozenset(
+        {Cap.PROJECT_VIEW, Cap.GATE_APPROVE, Cap.GATE_REQUEST, Cap.AUDIT_VIEW, Cap.WBS_PROGRESS, Cap.BUDGET_APPROVE,
+         Cap.REDFLAG_VIEW}
+    ),
     Role.DEPT_OFFICER: frozenset(
         {Cap.PROJECT_VIEW, Cap.PROJECT_CREATE, Cap.PROJECT_EDIT, Cap.WBS_MANAGE, Cap.WBS_PROGRESS,
-         Cap.GATE_REQUEST, Cap.GATE_APPROVE, Cap.DOCUMENT_UPLOAD}
+         Cap.GATE_REQUEST, Cap.GATE_APPROVE, Cap.DOCUMENT_UPLOAD, Cap.BUDGET_PREPARE, Cap.PAYMENT_REQUEST,
+         Cap.PAYMENT_APPROVE_DEPT, Cap.TENDER_MANAGE, Cap.CONTRACT_MANAGE}
     ),
-    Role.FINANCE_OFFICER: frozenset({Cap.PROJECT_VIEW, Cap.GATE_APPROVE, Cap.DOCUMENT_UPLOAD, Cap.AUDIT_VIEW}),
+    Role.FINANCE_OFFICER: frozenset(
+        {Cap.PROJECT_VIEW, Cap.GATE_APPROVE, Cap.DOCUMENT_UPLOAD, Cap.AUDIT_VIEW, Cap.BUDGET_APPROVE,
+         Cap.PAYMENT_APPROVE_FINANCE, Cap.REDFLAG_VIEW, Cap.AUDIT_SAMPLE}
+    ),
     Role.SUPERVISOR: frozenset({Cap.PROJECT_VIEW, Cap.WBS_PROGRESS, Cap.DOCUMENT_UPLOAD}),
     Role.TOWNSHIP_INSPECTOR: frozenset({Cap.PROJECT_VIEW, Cap.WBS_PROGRESS, Cap.DOCUMENT_UPLOAD}),
-    Role.AUDITOR: frozenset({Cap.PROJECT_VIEW, Cap.AUDIT_VIEW}),
+    Role.AUDITOR: frozenset({Cap.PROJECT_VIEW, Cap.AUDIT_VIEW, Cap.REDFLAG_VIEW, Cap.AUDIT_SAMPLE}),
     Role.EVALUATOR: frozenset({Cap.PROJECT_VIEW}),
-    Role.CONTRACTOR: frozenset({Cap.PROJECT_VIEW, Cap.WBS_PROGRESS, Cap.DOCUMENT_UPLOAD}),
+    Role.CONTRACTOR: frozenset({Cap.PROJECT_VIEW, Cap.WBS_PROGRESS, Cap.DOCUMENT_UPLOAD, Cap.BID_SUBMIT}),
+    Role.EXPERT: frozenset({Cap.PROJECT_VIEW, Cap.BID_EVALUATE}),
 }
 
 # Roles that see only the projects they are assigned to (ProjectMember), not a whole division.
-ASSIGNED_ONLY = frozenset({Role.SUPERVISOR, Role.EVALUATOR, Role.CONTRACTOR})
+ASSIGNED_ONLY = frozenset({Role.SUPERVISOR, Role.EVALUATOR, Role.CONTRACTOR, Role.EXPERT})
 
 
 def has_cap(role: str, cap: str) -> bool:
