@@ -20,6 +20,7 @@ class Role(models.TextChoices):
     EVALUATOR = "evaluator", _("第三方评价")
     CONTRACTOR = "contractor", _("施工单位")
     EXPERT = "expert", _("评标专家")
+    VILLAGE_REP = "village_rep", _("村民代表")
     SYSADMIN = "sysadmin", _("系统管理员")
 
 
@@ -71,6 +72,9 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     Role.EVALUATOR: frozenset({Cap.PROJECT_VIEW}),
     Role.CONTRACTOR: frozenset({Cap.PROJECT_VIEW, Cap.WBS_PROGRESS, Cap.DOCUMENT_UPLOAD, Cap.BID_SUBMIT}),
     Role.EXPERT: frozenset({Cap.PROJECT_VIEW, Cap.BID_EVALUATE}),
+    # 村民代表: sees the projects of their own village (their division is the village) and those they
+    # are assigned to; records observations there (construction.services.observation_record).
+    Role.VILLAGE_REP: frozenset({Cap.PROJECT_VIEW}),
 }
 
 # Roles that see only the projects they are assigned to (ProjectMember), not a whole division.
