@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "minsheng.feedback",
     "minsheng.construction",
     "minsheng.telemetry",
+    "minsheng.finance",
+    "minsheng.procurement",
 ]
 
 MIDDLEWARE = [
