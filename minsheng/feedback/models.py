@@ -75,6 +75,7 @@ class CitizenRequest(models.Model):
     name = models.CharField(_("称呼"), max_length=32, blank=True)
     phone = models.CharField(_("手机号"), max_length=20, blank=True)
     phone_verified = models.BooleanField(_("手机号已验证"), default=False)
+    email = models.EmailField(_("电子邮箱"), blank=True)
     photo = models.ImageField(_("照片"), upload_to="feedback/%Y/%m/", blank=True)
     status = models.CharField(_("状态"), max_length=16, choices=Status.choices, default=Status.RECEIVED,
                               db_index=True)
@@ -155,6 +156,22 @@ class RequestEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.action}"
+
+
+class CitizenNotice(models.Model):
+    """One notice to the citizen in the in-app inbox (seen with the receipt code and phone)."""
+
+    request = models.ForeignKey(CitizenRequest, on_delete=models.CASCADE, related_name="notices")
+    kind = models.CharField(max_length=24)
+    text = models.TextField()
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.kind}"
 
 
 class TransferStatus(models.TextChoices):
