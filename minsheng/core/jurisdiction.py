@@ -62,6 +62,13 @@ DEFAULTS: dict[str, tuple[Any, str, bool]] = {
         "12345 热线通行做法：转办须说明理由，争议由热线工作机构协调（时限为示例，需核实）",
         True,
     ),
+    # The citizen map: the area a request's location must fall in ([south, west, north, east] in
+    # degrees, WGS-84) and the map's starting view. The default is mainland China; a city sets its own.
+    "feedback.map": (
+        {"bbox": [18.0, 73.0, 54.0, 135.5], "center": None, "zoom": 12},
+        "本平台默认：全国范围（各地应设为本辖区的外接矩形）",
+        False,
+    ),
     # Holidays and make-up working days for years the chinese_calendar library does not yet cover:
     # {"2027": {"holidays": ["2027-01-01", …], "workdays": ["2027-02-06", …]}}. Until filled in,
     # those years count Monday–Friday as working days.
