@@ -1,7 +1,8 @@
 """Which construction records the evidence ledger anchors, and their canonical content.
 
-Only records that never change after they are anchored: an inspection (with its photos' digests and
-confirmed progress) and a closed rectification order (closing is final)."""
+Only records that never change after they are anchored: an inspection (with the digests of the photos
+it was recorded with, and confirmed progress), a photo the phone uploaded after its inspection (its
+own leaf), a village representative's observation, and a closed rectification order (closing is final)."""
 
 from __future__ import annotations
 
@@ -26,7 +27,7 @@ def inspection_content(i: Any) -> dict[str, Any]:
         "passed": i.passed,
         "notes": i.notes,
         "village_representative": i.village_representative,
-        "photos": sorted(p.sha256 for p in i.photos.all()),
+        "photos": sorted(p.sha256 for p in i.photos.all() if not p.added_later),
         "confirmed": {str(c.wbs_item_id): str(c.progress) for c in i.confirmed.all()},
     }
 
@@ -45,8 +46,36 @@ def rectification_content(r: Any) -> dict[str, Any]:
     }
 
 
+def photo_content(p: Any) -> dict[str, Any]:
+    return {
+        "id": p.pk,
+        "inspection": p.inspection_id,
+        "project": p.inspection.project.code,
+        "sha256": p.sha256,
+        "taken_at": _time(p.taken_at),
+        "lat": str(p.latitude),
+        "lng": str(p.longitude),
+    }
+
+
+def observation_content(o: Any) -> dict[str, Any]:
+    return {
+        "id": o.pk,
+        "project": o.project.code,
+        "village": o.village.code,
+        "kind": o.kind,
+        "text": o.text,
+        "concern": o.concern,
+        "at": _time(o.observed_at),
+    }
+
+
 def register() -> None:
     registry.register("construction.siteinspection", content=inspection_content, actor_field="inspector_id",
                       select_related=("project",))
+    registry.register("construction.inspectionphoto", content=photo_content, actor_field=None,
+                      select_related=("inspection__project",))
+    registry.register("construction.villageobservation", content=observation_content, actor_field="author_id",
+                      select_related=("project", "village"))
     registry.register("construction.rectification", content=rectification_content, actor_field="closed_by_id",
                       select_related=("project",))

@@ -1,10 +1,16 @@
-"""Supervision API: logs, inspections, rectification orders, progress reports and the progress gap."""
+"""Supervision API: logs, inspections (also synced from the phone, idempotently, with photos one by
+one), rectification orders, progress reports, the progress gap and village representatives' observations."""
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
+
 from django.http import HttpRequest
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
-from ninja import Router
+from ninja import File, Form, Router
+from ninja.files import UploadedFile
 from ninja.responses import Status
 
 from minsheng.accounts.models import User
@@ -14,8 +20,12 @@ from minsheng.construction.schemas import (
     GapOut,
     InspectionIn,
     InspectionOut,
+    InspectionSyncIn,
     LogIn,
     LogOut,
+    ObservationIn,
+    ObservationOut,
+    PhotoOut,
     ProgressReportIn,
     ProgressReportOut,
     RectificationIn,
@@ -102,3 +112,61 @@ def progress_report_create(request: HttpRequest, project_id: int, payload: Progr
                                       inspections=inspections, logs=logs, photos=photos,
                                       sensor_devices=payload.sensor_devices)
     return Status(201, report)
+
+
+def _key(value: str | None, name: str = "idempotency_key", *, required: bool = True) -> uuid.UUID | None:
+    if not value and not required:
+        return None
+    try:
+        return uuid.UUID(str(value))
+    except (TypeError, ValueError):
+        raise ValidationFailed(fields={name: [_("同步编号须为手机生成的 UUID。")]}) from None
+
+
+@router.post("/inspections", response={200: InspectionOut, 201: InspectionOut},
+             summary="Sync an inspection recorded on the phone (idempotent on idempotency_key)")
+def inspection_sync(request: HttpRequest, payload: InspectionSyncIn):
+    key = _key(payload.idempotency_key)
+    project = project_get(request.user, pk=payload.project)
+    data = payload.dict(exclude={"idempotency_key", "project"})
+    inspection, created = services.inspection_sync(actor=request.user, project=project, client_key=key, **data)
+    return Status(201 if created else 200, selectors.inspections_for(project).get(pk=inspection.pk))
+
+
+def _when(value: str | None, name: str) -> dt.datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = parse_datetime(value)
+    except ValueError:
+        parsed = None
+    if parsed is None:
+        raise ValidationFailed(fields={name: [_("时间格式无效。")]})
+    return parsed
+
+
+@router.post("/inspections/{int:inspection_id}/photos", response={200: PhotoOut, 201: PhotoOut},
+             summary="Upload one photo of an inspection (JPEG/PNG; EXIF removed; idempotent)")
+def inspection_photo_add(request: HttpRequest, inspection_id: int, file: File[UploadedFile],
+                         taken_at: Form[str] = "", latitude: Form[str] = "", longitude: Form[str] = "",
+                         caption: Form[str] = "", idempotency_key: Form[str] = ""):
+    inspection = selectors.inspection_get(request.user, pk=inspection_id)
+    photo, created = services.inspection_photo_add(
+        actor=request.user, inspection=inspection, fileobj=file, name=file.name or "photo.jpg",
+        taken_at=_when(taken_at, "taken_at"), latitude=latitude or None, longitude=longitude or None,
+        caption=caption, client_key=_key(idempotency_key, required=False))
+    return Status(201 if created else 200, photo)
+
+
+@router.get("/projects/{int:project_id}/observations", response=list[ObservationOut],
+            summary="Village representatives' observations on a project")
+def observation_list(request: HttpRequest, project_id: int):
+    return selectors.observations_for(project_get(request.user, pk=project_id))[:200]
+
+
+@router.post("/projects/{int:project_id}/observations", response={201: ObservationOut},
+             summary="A village representative records what they saw on a project of their village")
+def observation_create(request: HttpRequest, project_id: int, payload: ObservationIn):
+    project = project_get(request.user, pk=project_id)
+    entry = services.observation_record(actor=request.user, project=project, **payload.dict())
+    return Status(201, entry)

@@ -69,6 +69,9 @@ class SiteInspection(models.Model):
     notes = models.TextField(_("检查意见"), blank=True)
     passed = models.BooleanField(_("检查合格"))
     recorded_at = models.DateTimeField(default=timezone.now)
+    # The phone's idempotency key: a draft synced twice (a retry after a dropped connection) is
+    # stored once. Null for inspections recorded in the console form.
+    client_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
 
     class Meta:
         verbose_name = _("现场检查")
@@ -107,6 +110,16 @@ class InspectionPhoto(models.Model):
     latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6)
     longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6)
     caption = models.CharField(_("说明"), max_length=128, blank=True)
+    # Where and when the camera itself says the photo was taken (EXIF), kept for the record only:
+    # the stored file has no EXIF at all.
+    exif_taken_at = models.DateTimeField(null=True, blank=True, editable=False)
+    exif_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True, editable=False)
+    exif_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True, editable=False)
+    # Uploaded after the inspection was recorded (the phone syncs photos one by one): such a photo
+    # is anchored in the ledger on its own, not as part of the inspection's content.
+    added_later = models.BooleanField(default=False, editable=False)
+    client_key = models.UUIDField(null=True, blank=True, unique=True, editable=False)
+    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
 
     class Meta:
         verbose_name = _("检查照片")
@@ -178,3 +191,35 @@ class ProgressReport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.wbs_item_id} {self.period_end}: {self.progress}%"
+
+
+class ObservationKind(models.TextChoices):
+    PROGRESS = "progress", _("施工进度")
+    QUALITY = "quality", _("工程质量")
+    SAFETY = "safety", _("安全文明施工")
+    WATER = "water", _("用水与水质")
+    OTHER = "other", _("其他")
+
+
+class VillageObservation(models.Model):
+    """What a village representative (村民代表) saw on a project in their own village. Seen by the
+    project's supervisor and owner; anchored in the evidence ledger, never edited."""
+
+    project = models.ForeignKey(Project, on_delete=models.PROTECT, related_name="village_observations")
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("村民代表"), on_delete=models.PROTECT,
+                               related_name="+")
+    village = models.ForeignKey("core.Division", verbose_name=_("所在村"), on_delete=models.PROTECT,
+                                related_name="+")
+    kind = models.CharField(_("类别"), max_length=12, choices=ObservationKind.choices)
+    text = models.TextField(_("看到的情况"))
+    concern = models.BooleanField(_("需要处理"), default=False)
+    observed_at = models.DateTimeField(_("时间"), default=timezone.now)
+    recorded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("村民代表监督记录")
+        verbose_name_plural = _("村民代表监督记录")
+        ordering = ["-observed_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.project.code} {self.observed_at:%Y-%m-%d}"

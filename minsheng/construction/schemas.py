@@ -44,12 +44,19 @@ class InspectionIn(Schema):
     confirmed: dict[int, str] = Field({}, description="WBS item id → progress (%) seen on site")
 
 
+class InspectionSyncIn(InspectionIn):
+    idempotency_key: str = Field(..., description="UUID made on the phone for this draft; a retried sync "
+                                                  "with the same key stores nothing twice")
+    project: int
+
+
 class PhotoOut(Schema):
     id: int
     sha256: str
     taken_at: dt.datetime
     latitude: Decimal
     longitude: Decimal
+    caption: str = ""
 
 
 class InspectionOut(Schema):
@@ -118,3 +125,21 @@ class GapOut(Schema):
     flagged: bool
     reasons: list[str]
     items: list[ItemGapOut]
+
+
+class ObservationIn(Schema):
+    kind: str = Field(..., description="progress | quality | safety | water | other")
+    text: str
+    concern: bool = False
+    observed_at: dt.datetime | None = None
+
+
+class ObservationOut(Schema):
+    id: int
+    project_id: int
+    kind: str
+    text: str
+    concern: bool
+    observed_at: dt.datetime
+    author: str = Field(alias="author.display_name")
+    village: str = Field(alias="village.name")

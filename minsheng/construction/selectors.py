@@ -17,6 +17,7 @@ from minsheng.construction.models import (
     RectificationStatus,
     SiteInspection,
     SupervisionLog,
+    VillageObservation,
 )
 from minsheng.core.errors import NotFound
 from minsheng.core.jurisdiction import rule_for
@@ -86,3 +87,7 @@ def progress_gap(project: Project) -> progress.ProjectGap:
     threshold = Decimal(str(rule_for("construction.progress_gap_points", project.division).value))
     max_age = int(rule_for("construction.evidence_max_age_days", project.division).value)
     return progress.project_gap(inputs, threshold=threshold, max_age_days=max_age)
+
+
+def observations_for(project: Project) -> QuerySet[VillageObservation]:
+    return project.village_observations.select_related("author", "village").order_by("-observed_at", "-id")

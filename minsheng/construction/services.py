@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import uuid
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
@@ -21,11 +22,13 @@ from minsheng.construction.models import (
     ConfirmedProgress,
     InspectionPhoto,
     InspectorKind,
+    ObservationKind,
     ProgressReport,
     Rectification,
     RectificationStatus,
     SiteInspection,
     SupervisionLog,
+    VillageObservation,
     Weather,
 )
 from minsheng.core import audit
@@ -179,15 +182,18 @@ def _clean_photos(photos: list[dict[str, Any]], inspected_at: dt.datetime,
             errors.setdefault(key, []).append(_("照片拍摄时间与检查时间不符。"))
         lat = _coordinate(photo.get("latitude"), key, -90, 90, errors)
         lng = _coordinate(photo.get("longitude"), key, -180, 180, errors)
-        if lat is None or lng is None:
-            errors.setdefault(key, []).append(_("照片须带拍摄地点（经纬度）。"))
         try:
-            data = photo_checks.clean_photo(photo["file"], photo.get("name", "photo.jpg"))
+            data, camera = photo_checks.clean_photo_with_record(photo["file"], photo.get("name", "photo.jpg"))
         except ValidationFailed as exc:
             errors.setdefault(key, []).extend(m for msgs in exc.fields.values() for m in msgs)
             continue
+        if (lat is None or lng is None) and camera.latitude is not None and camera.longitude is not None:
+            lat, lng = camera.latitude, camera.longitude  # the phone gave no position; the camera did
+        if lat is None or lng is None:
+            errors.setdefault(key, []).append(_("照片须带拍摄地点（经纬度）。"))
+            continue
         cleaned.append((data, {"taken_at": taken, "latitude": lat, "longitude": lng,
-                               "caption": str(photo.get("caption", ""))[:128]}))
+                               "caption": str(photo.get("caption", ""))[:128], "camera": camera}))
     return cleaned
 
 
@@ -195,7 +201,8 @@ def _clean_photos(photos: list[dict[str, Any]], inspected_at: dt.datetime,
 def inspection_record(*, actor: User, project: Project, inspected_at: dt.datetime, checklist: dict[str, str],
                       passed: bool, notes: str = "", latitude: Any = None, longitude: Any = None,
                       village_representative: str = "", confirmed: dict[int, Any] | None = None,
-                      photos: list[dict[str, Any]] | None = None) -> SiteInspection:
+                      photos: list[dict[str, Any]] | None = None,
+                      client_key: uuid.UUID | None = None) -> SiteInspection:
     """Record a site inspection (possibly made offline and synced later). `confirmed` maps sub-item
     id → progress seen on site; `photos` are dicts with file, name, taken_at, latitude, longitude."""
     _visible(actor, project)
@@ -229,19 +236,158 @@ def inspection_record(*, actor: User, project: Project, inspected_at: dt.datetim
         project=project, inspector=actor, inspector_kind=kind, village_representative=rep,
         inspected_at=inspected_at, latitude=lat, longitude=lng,
         checklist={str(k): str(v) for k, v in checklist.items()},
-        notes=note, passed=passed,
+        notes=note, passed=passed, client_key=client_key,
     )
     for item_id, level in levels.items():
         ConfirmedProgress.objects.create(inspection=inspection, wbs_item=items[item_id], progress=level)
     for data, meta in cleaned:
         digest = hashlib.sha256(data).hexdigest()
-        photo = InspectionPhoto(inspection=inspection, sha256=digest, **meta)
+        camera = meta.pop("camera")
+        photo = InspectionPhoto(inspection=inspection, sha256=digest, exif_taken_at=camera.taken_at,
+                                exif_latitude=camera.latitude, exif_longitude=camera.longitude, **meta)
         photo.file.save(f"{digest}.jpg", ContentFile(data), save=False)
         photo.save()
     audit.record(actor=actor, action="inspection.create", obj=inspection, after=audit.snapshot(inspection),
                  project_code=project.code, division_path=project.division_path)
     anchor_on_commit(kind="site_inspection", project_code=project.code, record=inspection, actor=actor)
     return inspection
+
+
+# ---------------------------------------------------------------------------------------------
+# offline inspections from the phone: idempotent sync, photos one by one
+
+MAX_PHOTOS = 30
+
+
+def _same_draft(found: SiteInspection, inspected_at: dt.datetime, checklist: dict[str, str]) -> bool:
+    return found.inspected_at == inspected_at and found.checklist == {str(k): str(v) for k, v in checklist.items()}
+
+
+def inspection_sync(*, actor: User, project: Project, client_key: uuid.UUID, inspected_at: dt.datetime,
+                    checklist: dict[str, str], **fields: Any) -> tuple[SiteInspection, bool]:
+    """A draft recorded on the phone (perhaps offline) and sent when back online. The client's
+    `client_key` (a UUID made on the phone) makes it idempotent: a retried sync returns the
+    inspection already stored, `created` False. The same key with other content is a conflict."""
+    found = SiteInspection.objects.filter(client_key=client_key).first()
+    if found is None:
+        try:
+            with transaction.atomic():
+                made = inspection_record(actor=actor, project=project, inspected_at=inspected_at,
+                                         checklist=checklist, client_key=client_key, **fields)
+            return made, True
+        except IntegrityError:  # the same draft, sent twice at once: the other request stored it
+            found = SiteInspection.objects.filter(client_key=client_key).first()
+            if found is None:
+                raise
+    if found.inspector_id != actor.pk or found.project_id != project.pk or not _same_draft(
+            found, inspected_at, checklist):
+        raise Conflict(_("这个同步编号已用于另一条检查记录。"))
+    return found, False
+
+
+@transaction.atomic
+def inspection_photo_add(*, actor: User, inspection: SiteInspection, fileobj: Any, name: str,
+                         taken_at: dt.datetime | None, latitude: Any = None, longitude: Any = None,
+                         caption: str = "", client_key: uuid.UUID | None = None) -> tuple[InspectionPhoto, bool]:
+    """Add one photo to an inspection already recorded (the phone uploads them one by one after the
+    inspection itself). Only the inspector may, within a week. Idempotent on `client_key` and on the
+    photo's content. Each such photo is anchored in the ledger on its own."""
+    project = inspection.project
+    _visible(actor, project)
+    if inspection.inspector_id != actor.pk:
+        raise PermissionDenied(_("只有检查人本人可以补传这次检查的照片。"))
+    if client_key is not None:
+        found = InspectionPhoto.objects.filter(client_key=client_key).first()
+        if found is not None:
+            if found.inspection_id != inspection.pk:
+                raise Conflict(_("这个同步编号已用于另一张照片。"))
+            return found, False
+    errors: dict[str, list[Any]] = {}
+    if timezone.now() - inspection.recorded_at > PHOTO_MAX_AGE:
+        errors["file"] = [_("检查记录已超过补传照片的期限（7 天）。")]
+    elif inspection.photos.count() >= MAX_PHOTOS:
+        errors["file"] = [_("一次检查最多 %(n)d 张照片。") % {"n": MAX_PHOTOS}]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    cleaned = _clean_photos([{"file": fileobj, "name": name, "taken_at": taken_at, "latitude": latitude,
+                              "longitude": longitude, "caption": caption}], inspection.inspected_at, errors)
+    if errors:
+        raise ValidationFailed(fields={("file" if k == "photos.0" else k): v for k, v in errors.items()})
+    data, meta = cleaned[0]
+    digest = hashlib.sha256(data).hexdigest()
+    same = inspection.photos.filter(sha256=digest).first()
+    if same is not None:  # the same picture sent again without a key
+        return same, False
+    camera = meta.pop("camera")
+    photo = InspectionPhoto(inspection=inspection, sha256=digest, added_later=True, client_key=client_key,
+                            exif_taken_at=camera.taken_at, exif_latitude=camera.latitude,
+                            exif_longitude=camera.longitude, **meta)
+    photo.file.save(f"{digest}.jpg", ContentFile(data), save=False)
+    try:
+        with transaction.atomic():
+            photo.save()
+    except IntegrityError:  # the same key, sent twice at once
+        photo.file.delete(save=False)
+        found = InspectionPhoto.objects.filter(client_key=client_key, inspection=inspection).first()
+        if found is None:
+            raise
+        return found, False
+    audit.record(actor=actor, action="inspection.photo_add", obj=photo,
+                 after={"inspection": inspection.pk, "sha256": digest}, project_code=project.code,
+                 division_path=project.division_path)
+    anchor_on_commit(kind="inspection_photo", project_code=project.code, record=photo, actor=actor)
+    return photo, True
+
+
+# ---------------------------------------------------------------------------------------------
+# village representatives' observations
+
+
+def village_of(user: User) -> Any:
+    """The village a representative speaks for (their division), or None."""
+    from minsheng.core.models import DivisionLevel
+
+    if user.role != Role.VILLAGE_REP or not user.division_id or user.division.level != DivisionLevel.VILLAGE:
+        return None
+    return user.division
+
+
+def can_observe(user: User, project: Project) -> bool:
+    """A village representative, on a project they can see: one in their village, or one that serves
+    it and that they were assigned to."""
+    if not user.is_active or village_of(user) is None:
+        return False
+    return projects_visible(user).filter(pk=project.pk).exists()
+
+
+def observation_record(*, actor: User, project: Project, kind: str, text: str, concern: bool = False,
+                       observed_at: dt.datetime | None = None) -> VillageObservation:
+    _visible(actor, project)
+    if not can_observe(actor, project):
+        raise PermissionDenied(_("只有本村的村民代表可以记录监督情况。"))
+    errors: dict[str, list[Any]] = {}
+    if kind not in ObservationKind.values:
+        errors["kind"] = [_("请选择类别。")]
+    body = _text(text, "text", errors)
+    when = observed_at or timezone.now()
+    if timezone.is_naive(when) or when > timezone.now() + CLOCK_SLACK or when < timezone.now() - PHOTO_MAX_AGE:
+        errors["observed_at"] = [_("时间须在最近 7 天之内。")]
+    if errors:
+        raise ValidationFailed(fields=errors)
+    with transaction.atomic():
+        entry = VillageObservation.objects.create(project=project, author=actor, village=village_of(actor),
+                                                  kind=kind, text=body, concern=bool(concern), observed_at=when)
+        audit.record(actor=actor, action="village_observation.create", obj=entry, after=audit.snapshot(entry),
+                     project_code=project.code, division_path=project.division_path)
+        anchor_on_commit(kind="village_observation", project_code=project.code, record=entry, actor=actor)
+        people = {project.responsible_person, *User.objects.filter(memberships__project=project,
+                                                                   memberships__role=MemberRole.SUPERVISOR)}
+        text_ = str(_("村民代表监督：%(p)s —— %(t)s")) % {"p": project.name, "t": body[:60]}
+        link = f"/console/projects/{project.pk}/observations/"
+        for person in people:
+            transaction.on_commit(lambda person=person: notify(recipient=person, kind="village_observation",
+                                                               text=text_, link=link))
+    return entry
 
 
 # ---------------------------------------------------------------------------------------------
