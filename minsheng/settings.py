@@ -256,9 +256,46 @@ TELEMETRY_BATCH_SIZE = envint("TELEMETRY_BATCH_SIZE", 500)
 TELEMETRY_BATCH_SECONDS = float(env("TELEMETRY_BATCH_SECONDS", "0.2"))
 TELEMETRY_HTTP_MAX_READINGS = envint("TELEMETRY_HTTP_MAX_READINGS", 5000)
 
-# Citizen requests. Personal data (phone, name, photo, description) is erased from requests closed
-# longer ago than this; statistics stay. Public submissions per IP address (django-ratelimit; the
-# default cache is per process: point CACHES at Redis or memcached when running several processes).
+# The cache holds rate-limit counters and captcha challenges, which every web process must share:
+# Redis when MINSHENG_REDIS_URL is set (redis://host:6379/0), else a table in the database
+# (`minsheng createcachetable`; `minsheng serve` and `minsheng demo` create it).
+MINSHENG_REDIS_URL = env("MINSHENG_REDIS_URL", "")
+if MINSHENG_REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": MINSHENG_REDIS_URL,
+                          "KEY_PREFIX": env("MINSHENG_CACHE_PREFIX", "minsheng")}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",
+                          "LOCATION": "minsheng_cache", "OPTIONS": {"MAX_ENTRIES": 100_000}}}
+RATELIMIT_USE_CACHE = "default"
+
+# E-mail (citizen notices): SMTP in production, printed to the console in development.
+EMAIL_BACKEND = env("EMAIL_BACKEND", "django.core.mail.backends.smtp.EmailBackend" if PRODUCTION
+                    else "django.core.mail.backends.console.EmailBackend")
+EMAIL_HOST = env("EMAIL_HOST", "localhost")
+EMAIL_PORT = envint("EMAIL_PORT", 25)
+EMAIL_HOST_USER = env("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = env("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", False)
+DEFAULT_FROM_EMAIL = env("DEFAULT_FROM_EMAIL", "minsheng@localhost")
+
+# Citizen requests. Personal data (phone, e-mail, name, photo, description) is erased from requests
+# closed longer ago than this; statistics stay. Public submissions per IP address (django-ratelimit,
+# on the shared cache above). After FEEDBACK_CAPTCHA_AFTER submissions from one address or phone
+# within the window, the form asks for the offline captcha.
 FEEDBACK_RETENTION_MONTHS = envint("FEEDBACK_RETENTION_MONTHS", 24)
 FEEDBACK_SUBMIT_RATE = env("FEEDBACK_SUBMIT_RATE", "20/h")
+FEEDBACK_CAPTCHA_AFTER = envint("FEEDBACK_CAPTCHA_AFTER", 3)
+FEEDBACK_CAPTCHA_WINDOW_MINUTES = envint("FEEDBACK_CAPTCHA_WINDOW_MINUTES", 60)
+FEEDBACK_CAPTCHA_TTL_SECONDS = envint("FEEDBACK_CAPTCHA_TTL_SECONDS", 600)
 MINSHENG_SMS_BACKEND = env("MINSHENG_SMS_BACKEND", "minsheng.feedback.sms.ConsoleBackend")
+# Citizen notices: channel name → backend class (see minsheng/feedback/notices.py).
+MINSHENG_NOTICE_CHANNELS = {
+    "sms": "minsheng.feedback.notices.SmsChannel",
+    "email": "minsheng.feedback.notices.EmailChannel",
+    "inapp": "minsheng.feedback.notices.InAppChannel",
+}
+# Map tiles for the citizen map, e.g. an intranet tile server "https://tiles.example.gov.cn/{z}/{x}/{y}.png".
+# Empty: the map shows no tiles (a plain grid with the pin and the jurisdiction's area); nothing is
+# ever fetched from the internet by default.
+MINSHENG_MAP_TILE_URL = env("MINSHENG_MAP_TILE_URL", "")
+MINSHENG_MAP_ATTRIBUTION = env("MINSHENG_MAP_ATTRIBUTION", "")

@@ -30,6 +30,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **opts: Any) -> None:
         if not opts["no_migrate"]:
             call_command("migrate", interactive=False, verbosity=0)
+        # Rate limits and captchas share the cache across processes: without Redis it is a table.
+        call_command("createcachetable", verbosity=0)
         if settings.PRODUCTION:
             call_command("collectstatic", interactive=False, verbosity=0)
         py = sys.executable

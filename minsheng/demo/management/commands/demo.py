@@ -58,6 +58,7 @@ class Command(BaseCommand):
         if opts["reset"]:
             self._reset()
         call_command("migrate", interactive=False, verbosity=0)
+        call_command("createcachetable", verbosity=0)  # the shared cache without Redis (settings.CACHES)
         if city.has_demo_city():
             self.stdout.write("演示城市已存在（使用 --reset 重新生成）。The demo city already exists.")
         elif Division.objects.exists():
