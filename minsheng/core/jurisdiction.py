@@ -136,6 +136,34 @@ DEFAULTS: dict[str, tuple[Any, str, bool]] = {
         "本平台默认口径（按村规模和用水户数核定）",
         True,
     ),
+    # Must-tender thresholds by procurement category (yuan, single contract estimate): at or above them
+    # only open or invited tendering is allowed. Splitting a purchase to stay below them is forbidden.
+    "procurement.must_tender_from": (
+        {"works": "4000000", "goods": "2000000", "services": "1000000"},
+        "必须招标的工程项目规定（国家发展改革委令第16号，2018）第五条：施工 400 万元、重要设备材料 200 万元、"
+        "勘察设计监理等服务 100 万元以上（需核实本地是否另有规定）",
+        True,
+    ),
+    # Minimum days from publication to the submission deadline, per method.
+    "procurement.min_submission_days": (
+        {"open": 20, "invited": 20, "negotiation": 3, "single_source": 0},
+        "招标投标法第二十四条：自招标文件发出之日起至提交投标文件截止之日止最短不得少于二十日；"
+        "政府采购非招标采购方式管理办法：竞争性谈判不少于 3 个工作日（按日历日计，需核实）",
+        True,
+    ),
+    # An invited tender invites at least this many suppliers.
+    "procurement.invited_min_suppliers": (
+        3,
+        "招标投标法第十七条：应当向三个以上具备承担招标项目能力、资信良好的特定法人或组织发出投标邀请书",
+        True,
+    ),
+    # Cumulative change orders as a share of the contract value: warn above `warn`; above
+    # `higher_approval` the approval needs a leader (分管领导).
+    "procurement.variation_share": (
+        {"warn": "0.10", "higher_approval": "0.15"},
+        "本平台默认口径：变更累计超过合同价 10% 提示、超过 15% 报分管领导审批（需按本地规定核实）",
+        True,
+    ),
 }
 
 
