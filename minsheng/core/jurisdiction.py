@@ -112,6 +112,20 @@ DEFAULTS: dict[str, tuple[Any, str, bool]] = {
         "政府投资条例第十二条；10% 口径需核实",
         True,
     ),
+    # Who approves a budget version, by its total (yuan): the first tier whose ceiling is above it names
+    # the approver's role and division level (3 county, 2 city, 1 province; a project above that level
+    # is approved at its own). The preparer never approves their own version; a 概算 adjustment goes
+    # back to whoever approved the original.
+    "finance.budget_approval": (
+        [
+            {"below": "10000000", "level": 3, "role": "finance_officer"},
+            {"below": "50000000", "level": 3, "role": "leader"},
+            {"below": "500000000", "level": 2, "role": "leader"},
+            {"below": None, "level": 1, "role": "leader"},
+        ],
+        "政府投资条例（2019）第九条、预算法：按审批权限分级审批；额度与审批人为示例，需按本地规定核实",
+        True,
+    ),
     # Reported minus evidenced progress (percentage points) above which a project is flagged.
     "construction.progress_gap_points": (
         "10",
