@@ -18,6 +18,7 @@ from minsheng.projects.services.gates import (
     gate_withdraw,
     project_facts,
 )
+from minsheng.projects.services.investment import project_record_approved_cost
 from minsheng.projects.services.permissions import can_fill_slot, can_manage, open_slots_for
 from minsheng.projects.services.registry import (
     document_upload,
@@ -30,5 +31,6 @@ from minsheng.projects.services.registry import (
 __all__ = [
     "can_fill_slot", "can_manage", "can_report_progress", "document_upload", "gate_decide", "gate_options",
     "gate_request", "gate_withdraw", "member_add", "open_slots_for", "project_create", "project_facts",
-    "project_update", "target_add", "wbs_item_create", "wbs_item_update", "wbs_progress",
+    "project_record_approved_cost", "project_update", "target_add", "wbs_item_create", "wbs_item_update",
+    "wbs_progress",
 ]
