@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "minsheng.telemetry",
     "minsheng.finance",
     "minsheng.procurement",
+    "minsheng.insight",
 ]
 
 MIDDLEWARE = [

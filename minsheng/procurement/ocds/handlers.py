@@ -1,0 +1,1 @@
+"""Publish a new OCDS release when a contracting process changes (events sent on commit)."""
