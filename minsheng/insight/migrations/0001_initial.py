@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('core', '0002_audit_append_only'),
-        ('finance', '0003_budget_currency_spi_t'),
+        ('finance', '0002_payments'),
         ('projects', '0002_list_indexes'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
