@@ -174,6 +174,11 @@ class Bid(models.Model):
     price = models.DecimalField(_("投标报价（元）"), null=True, blank=True, **MONEY)
     content = models.JSONField(null=True, blank=True, editable=False)
     opened_at = models.DateTimeField(null=True, blank=True)
+    withdrawn_at = models.DateTimeField(null=True, blank=True)
+    # The opening's checks: the decrypted document re-commits to `commitment`, and that equals the digest
+    # anchored in the evidence ledger at submission.
+    commitment_ok = models.BooleanField(_("承诺校验"), null=True)
+    ledger_ok = models.BooleanField(_("存证校验"), null=True)
     disqualified_reason = models.TextField(_("无效理由"), blank=True)
     price_score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
     technical_score = models.DecimalField(max_digits=6, decimal_places=2, null=True, blank=True)
@@ -243,6 +248,12 @@ class Complaint(models.Model):
 
     award = models.ForeignKey(Award, on_delete=models.CASCADE, related_name="complaints")
     supplier = models.ForeignKey(Supplier, on_delete=models.PROTECT, related_name="+")
+    filed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    resolved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
     text = models.TextField(_("质疑内容"))
     filed_at = models.DateTimeField(default=timezone.now)
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
@@ -332,8 +343,10 @@ class Variation(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
     )
     decided_at = models.DateTimeField(null=True, blank=True)
+    decision_comment = models.TextField(_("审批意见"), blank=True)
 
     class Meta:
+        ordering = ["contract", "number"]
         constraints = [models.UniqueConstraint(fields=["contract", "number"], name="variation_number_unique")]
 
 
