@@ -256,6 +256,16 @@ TELEMETRY_MAX_BACKFILL_DAYS = envint("TELEMETRY_MAX_BACKFILL_DAYS", 7)
 TELEMETRY_BATCH_SIZE = envint("TELEMETRY_BATCH_SIZE", 500)
 TELEMETRY_BATCH_SECONDS = float(env("TELEMETRY_BATCH_SECONDS", "0.2"))
 TELEMETRY_HTTP_MAX_READINGS = envint("TELEMETRY_HTTP_MAX_READINGS", 5000)
+# A running ingest process re-reads a device (credential, active, project) and the rules this often.
+TELEMETRY_DEVICE_CACHE_SECONDS = envint("TELEMETRY_DEVICE_CACHE_SECONDS", 30)
+# Readings and minute roll-ups older than this are removed nightly (whole monthly partitions on
+# PostgreSQL); hour roll-ups are kept longer. Partitions are created this many months ahead.
+MINSHENG_TELEMETRY_RETENTION_DAYS = envint("MINSHENG_TELEMETRY_RETENTION_DAYS", 400)
+MINSHENG_TELEMETRY_HOUR_ROLLUP_RETENTION_DAYS = envint("MINSHENG_TELEMETRY_HOUR_ROLLUP_RETENTION_DAYS", 3650)
+TELEMETRY_PARTITIONS_AHEAD = envint("TELEMETRY_PARTITIONS_AHEAD", 3)
+# Minutes an unacknowledged alarm waits before it is escalated (to the department head, then as
+# long again to the division coordinator), per severity.
+TELEMETRY_ESCALATION_MINUTES = {"critical": 15, "major": 60, "minor": 240, "warning": 1440}
 
 # The cache holds rate-limit counters and captcha challenges, which every web process must share:
 # Redis when MINSHENG_REDIS_URL is set (redis://host:6379/0), else a table in the database
