@@ -74,6 +74,21 @@ def _append(log_id: int, items: list[Pending]) -> list[Leaf]:
         }
         existing: dict[tuple[str, str, str, str], Leaf] = {}
         ordered = sorted(keys)
+        if connection.vendor == "postgresql" and ordered:
+            # Four array parameters instead of 4 × n placeholders: psycopg spends longer converting a
+            # long VALUES list than PostgreSQL spends on the join.
+            with connection.cursor() as cur:
+                cur.execute(
+                    "SELECT l.id FROM ledger_leaf l JOIN unnest(%s::text[], %s::text[], %s::text[], %s::text[]) "
+                    "AS v(kind, record_model, record_id, digest) ON l.log_id = %s AND l.kind = v.kind "
+                    "AND l.record_model = v.record_model AND l.record_id = v.record_id AND l.digest = v.digest",
+                    [[k[0] for k in ordered], [k[1] for k in ordered], [k[2] for k in ordered],
+                     [k[3] for k in ordered], log.pk],
+                )
+                ids = [row[0] for row in cur.fetchall()]
+            for leaf in Leaf.objects.filter(pk__in=ids) if ids else ():
+                existing[(leaf.kind, leaf.record_model, leaf.record_id, leaf.digest)] = leaf
+            ordered = []
         for start in range(0, len(ordered), 400):
             chunk = ordered[start : start + 400]
             # An equality join on the full unique key: one index probe per statement, whatever the
@@ -124,34 +139,11 @@ def _append(log_id: int, items: list[Pending]) -> list[Leaf]:
                 salts.append(ActorSalt(leaf=leaf, salt=p.salt, actor_id=p.actor_id))
         if not new_leaves:
             return out
-        # Plain executemany: the ORM's bulk_create spends more time preparing values than the
-        # database spends inserting them (see docs/performance.md).
         created = connection.ops.adapt_datetimefield_value(now)
-        with connection.cursor() as cur:
-            cur.executemany(
-                'INSERT INTO ledger_leaf (log_id, "index", data, leaf_hash, kind, project_code, '
-                "record_model, record_id, digest, created_at) "
-                "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
-                [
-                    (
-                        log.pk,
-                        leaf.index,
-                        leaf.data,
-                        leaf.leaf_hash,
-                        leaf.kind,
-                        leaf.project_code,
-                        leaf.record_model,
-                        leaf.record_id,
-                        leaf.digest,
-                        created,
-                    )
-                    for leaf in new_leaves
-                ],
-            )
-            if nodes:
-                cur.executemany(
-                    'INSERT INTO ledger_node (log_id, level, "index", hash) VALUES (%s, %s, %s, %s)', nodes
-                )
+        if connection.vendor == "postgresql":
+            _copy_rows(log.pk, new_leaves, nodes, created)
+        else:
+            _insert_rows(log.pk, new_leaves, nodes, created)
         ids = dict(
             Leaf.objects.filter(log_id=log.pk, index__gte=new_leaves[0].index)
             .order_by()
@@ -168,6 +160,53 @@ def _append(log_id: int, items: list[Pending]) -> list[Leaf]:
             size=cr.size, root=cr.root(), edge=b"".join(cr.hashes), updated_at=now
         )
         return out
+
+
+def _insert_rows(log_id: int, new_leaves: list[Leaf], nodes: list[tuple[int, int, int, bytes]], created) -> None:
+    # Plain executemany: the ORM's bulk_create spends more time preparing values than the
+    # database spends inserting them (see docs/performance.md).
+    with connection.cursor() as cur:
+        cur.executemany(
+            'INSERT INTO ledger_leaf (log_id, "index", data, leaf_hash, kind, project_code, '
+            "record_model, record_id, digest, created_at) "
+            "VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)",
+            [
+                (
+                    log_id,
+                    leaf.index,
+                    leaf.data,
+                    leaf.leaf_hash,
+                    leaf.kind,
+                    leaf.project_code,
+                    leaf.record_model,
+                    leaf.record_id,
+                    leaf.digest,
+                    created,
+                )
+                for leaf in new_leaves
+            ],
+        )
+        if nodes:
+            cur.executemany(
+                'INSERT INTO ledger_node (log_id, level, "index", hash) VALUES (%s, %s, %s, %s)', nodes
+            )
+
+
+def _copy_rows(log_id: int, new_leaves: list[Leaf], nodes: list[tuple[int, int, int, bytes]], created) -> None:
+    """PostgreSQL: COPY the rows in, several times faster than a pipelined executemany of INSERTs."""
+    with connection.cursor() as cur:
+        raw = cur.cursor  # the psycopg cursor under Django's wrapper
+        with raw.copy(
+            'COPY ledger_leaf (log_id, "index", data, leaf_hash, kind, project_code, record_model, record_id, '
+            "digest, created_at) FROM STDIN"
+        ) as copy:
+            for leaf in new_leaves:
+                copy.write_row((log_id, leaf.index, leaf.data, leaf.leaf_hash, leaf.kind, leaf.project_code,
+                                leaf.record_model, leaf.record_id, leaf.digest, created))
+        if nodes:
+            with raw.copy('COPY ledger_node (log_id, level, "index", hash) FROM STDIN') as copy:
+                for row in nodes:
+                    copy.write_row(row)
 
 
 def read_nodes(log: Log, nodes: list[Node]) -> dict[Node, bytes]:
