@@ -17,6 +17,7 @@ urlpatterns = [
     path("ledger/", include("minsheng.ledger.urls")),
     path("feedback/", include("minsheng.feedback.urls")),
     path("open311/v2/", include("minsheng.feedback.open311_urls")),
+    path("ocds/v1/", include("minsheng.procurement.ocds.urls")),
     path("", include("minsheng.portal.urls")),
 ]
 
