@@ -141,3 +141,6 @@ class AuditSampleItem(models.Model):
             models.UniqueConstraint(fields=["sample", "payment"], name="audit_sample_payment_unique"),
             models.UniqueConstraint(fields=["sample", "position"], name="audit_sample_position_unique"),
         ]
+
+    def __str__(self) -> str:
+        return f"{self.sample} #{self.position}"

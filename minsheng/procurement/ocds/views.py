@@ -48,12 +48,15 @@ def releases(request: HttpRequest) -> JsonResponse:
         if not 1 <= limit <= MAX_LIMIT or offset < 0:
             raise ValueError
     except ValueError:
-        return _error(400, "invalid", _("参数 limit 须为 1 到 %(max)s 的整数，offset 须为非负整数。") % {"max": MAX_LIMIT})
+        message = _("参数 limit 须为 1 到 %(max)s 的整数，offset 须为非负整数。") % {"max": MAX_LIMIT}
+        return _error(400, "invalid", message)
     if offset and since is None:
         return _error(400, "invalid", _("参数 offset 只能与 since 一起使用。"))
-    page = selectors.releases_page(since=since, offset=offset, limit=limit)
+    page = selectors.releases_page(since=since, offset=offset, limit=limit + 1)
+    more = len(page) > limit
+    page = page[:limit]
     data = packages.release_package(page, uri=request.build_absolute_uri())
-    if len(page) == limit:
+    if more:
         cursor_date, cursor_offset = selectors.next_cursor(page[-1])
         query = {"since": cursor_date.isoformat(), "limit": limit, "offset": cursor_offset}
         data["links"] = {"next": request.build_absolute_uri(reverse("ocds:releases") + "?" + urlencode(query))}
