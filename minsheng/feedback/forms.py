@@ -29,6 +29,15 @@ class SubmitForm(forms.Form):
                             widget=forms.TextInput(attrs={"inputmode": "tel", "autocomplete": "tel"}))
     code = forms.CharField(label=_("短信验证码"), required=False, max_length=6,
                            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "one-time-code"}))
+    email = forms.CharField(label=_("电子邮箱（可选）"), required=False, max_length=254,
+                            help_text=_("留了邮箱的，办理进展也会发到邮箱。"),
+                            widget=forms.EmailInput(attrs={"autocomplete": "email"}))
+    # Shown only after several submissions from one address or phone (captcha.py).
+    captcha_token = forms.CharField(required=False, widget=forms.HiddenInput, max_length=200)
+    captcha_answer = forms.CharField(label=_("验证码答案"), required=False, max_length=8,
+                                     widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
+
+    CAPTCHA_FIELDS = ("captcha_token", "captcha_answer")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -50,8 +59,8 @@ class HotlineForm(SubmitForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        del self.fields["code"]
-        del self.fields["photo"]
+        for name in ("code", "photo", *self.CAPTCHA_FIELDS):
+            del self.fields[name]
         self.fields["phone"].help_text = _("来电号码")
 
 

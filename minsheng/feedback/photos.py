@@ -46,3 +46,9 @@ def clean_photo(fileobj: IO[bytes], *, size: int) -> ContentFile:
     out = io.BytesIO()
     clean.save(out, format=fmt)
     return ContentFile(out.getvalue(), name=f"photo.{FORMATS[fmt]}")
+
+
+def content_type(name: str) -> str:
+    ext = name.rsplit(".", 1)[-1].lower()
+    return {"jpg": "image/jpeg", "jpeg": "image/jpeg", "png": "image/png", "webp": "image/webp"}.get(
+        ext, "application/octet-stream")

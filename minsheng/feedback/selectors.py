@@ -72,3 +72,13 @@ def case_timeline(req: CitizenRequest) -> list[RequestEvent]:
 def transfer_open(req: CitizenRequest) -> Transfer | None:
     return (Transfer.objects.filter(request=req, status__in=[TransferStatus.PENDING, TransferStatus.DISPUTED])
             .select_related("from_unit", "to_unit", "coordinator").first())
+
+
+def public_photo_request(pk: int) -> CitizenRequest | None:
+    """A request whose photo the public may see: content public (not a complaint or report), personal
+    data not erased, a photo present."""
+    from minsheng.feedback.models import VERIFIED_KINDS
+
+    req = (CitizenRequest.objects.filter(pk=pk, personal_data_erased_at__isnull=True)
+           .exclude(kind__in=VERIFIED_KINDS).exclude(photo="").first())
+    return req if req is not None and req.photo else None

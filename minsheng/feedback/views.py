@@ -6,7 +6,7 @@ text, high contrast) is a cookie set by a plain link, so it needs no script eith
 from __future__ import annotations
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
@@ -15,11 +15,12 @@ from django_ratelimit.decorators import ratelimit
 
 from minsheng.console.errors import form_errors
 from minsheng.core.errors import MinshengError
-from minsheng.feedback import selectors, services
+from minsheng.feedback import captcha, location, notices, photos, selectors, services
 from minsheng.feedback.forms import LookupForm, ReopenForm, SubmitForm
-from minsheng.feedback.models import Channel
+from minsheng.feedback.models import Channel, CitizenRequest
 
 ELDERLY_COOKIE = "ms_elderly"
+INBOX_SESSION_KEY = "feedback_inbox"
 SUBMIT_RATE = getattr(settings, "FEEDBACK_SUBMIT_RATE", "20/h")
 
 
@@ -35,24 +36,58 @@ def _project(code: str | None):
     return Project.objects.select_related("division", "lead_department").filter(code=code.replace("-", "")).first()
 
 
+def _ip(request: HttpRequest) -> str:
+    return request.META.get("REMOTE_ADDR", "")
+
+
+def _phone(raw: str | None) -> str:
+    return (raw or "").strip().replace(" ", "").replace("-", "")
+
+
+def _remember(request: HttpRequest, req: CitizenRequest) -> None:
+    """This browser may read the request's inbox for the rest of the session (a receipt code and phone
+    were shown or entered here)."""
+    ids = [i for i in request.session.get(INBOX_SESSION_KEY, []) if i != req.pk]
+    request.session[INBOX_SESSION_KEY] = [*ids, req.pk][-20:]
+
+
+def _submit_page(request: HttpRequest, form: SubmitForm, project, status: int = 200, **extra) -> HttpResponse:
+    """The form, with a fresh captcha when this address or phone has passed the threshold."""
+    challenge = None
+    if captcha.needed(ip=_ip(request), phone=_phone(request.POST.get("phone"))):
+        challenge = captcha.new()
+    text_mode = extra.pop("captcha_text", False) or request.POST.get("captcha_mode") == "text"
+    area = location.map_area(project.division if project else None)
+    return render(request, "feedback/submit.html", _ctx(
+        request, form=form, project=project, captcha=challenge, captcha_text=text_mode,
+        map_area=area.as_data(), tile_url=settings.MINSHENG_MAP_TILE_URL,
+        tile_attribution=settings.MINSHENG_MAP_ATTRIBUTION, **extra), status=status)
+
+
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="ip", rate=SUBMIT_RATE, method="POST", block=False)
 def submit(request: HttpRequest) -> HttpResponse:
     project = _project(request.GET.get("project") or request.POST.get("project"))
     form = SubmitForm(request.POST or None, request.FILES or None,
                       initial={"category": "project"} if project else None)
-    status = 200
     if request.method == "POST" and getattr(request, "limited", False):
         form.is_valid()
         form.add_error(None, _("提交过于频繁，请稍后再试，或拨打 12345 热线。"))
-        status = 429
-    elif request.method == "POST" and form.is_valid():
+        return _submit_page(request, form, project, status=429)
+    if request.method == "POST" and request.POST.get("action") == "captcha_text":
+        # The same form, not yet checked, with the captcha written out as a question.
+        keep = {k: v for k, v in request.POST.items() if k in form.fields and k not in SubmitForm.CAPTCHA_FIELDS}
+        return _submit_page(request, SubmitForm(initial=keep), project, captcha_text=True)
+    if request.method == "POST" and form.is_valid():
         cd = form.cleaned_data
-        if request.POST.get("action") == "send_code":
+        ip, phone = _ip(request), _phone(cd["phone"])
+        if captcha.needed(ip=ip, phone=phone) and not captcha.verify(cd["captcha_token"], cd["captcha_answer"]):
+            form.add_error("captcha_answer", _("验证码答案不正确或已过期，请看新的题目重新作答。"))
+        elif request.POST.get("action") == "send_code":
             with form_errors(form):
                 services.phone_code_send(phone=cd["phone"])
-                return render(request, "feedback/submit.html",
-                              _ctx(request, form=form, project=project, code_sent=True))
+                captcha.count(ip=ip, phone=phone)
+                return _submit_page(request, form, project, code_sent=True)
         else:
             photo = cd.get("photo")
             with form_errors(form):
@@ -61,11 +96,12 @@ def submit(request: HttpRequest) -> HttpResponse:
                     division=cd["division"], urgency=cd["urgency"],
                     channel=Channel.PROJECT if project else Channel.PORTAL, address=cd["address"],
                     latitude=cd["latitude"], longitude=cd["longitude"], project=project, name=cd["name"],
-                    phone=cd["phone"], code=cd["code"], photo=photo, photo_size=photo.size if photo else 0))
+                    phone=cd["phone"], code=cd["code"], email=cd["email"], photo=photo,
+                    photo_size=photo.size if photo else 0))
+                captcha.count(ip=ip, phone=phone)
+                _remember(request, req)
                 return render(request, "feedback/submitted.html", _ctx(request, req=req))
-    if request.method == "POST" and form.errors:
-        status = 429 if status == 429 else 400
-    return render(request, "feedback/submit.html", _ctx(request, form=form, project=project), status=status)
+    return _submit_page(request, form, project, status=400 if request.method == "POST" else 200)
 
 
 @require_http_methods(["GET", "POST"])
@@ -83,9 +119,10 @@ def lookup(request: HttpRequest) -> HttpResponse:
         except MinshengError as exc:
             form.add_error(None, str(exc.message))
         else:
+            _remember(request, req)
             return render(request, "feedback/lookup.html", _ctx(
                 request, form=form, req=req, case=req.merged_into or req, events=selectors.case_timeline(req),
-                reopen_form=ReopenForm(initial=form.cleaned_data)))
+                reopen_form=ReopenForm(initial=form.cleaned_data), inbox=notices.inbox([req.pk])))
     return render(request, "feedback/lookup.html", _ctx(request, form=form),
                   status=400 if form.errors else 200)
 
@@ -112,6 +149,32 @@ def reopen(request: HttpRequest) -> HttpResponse:
                 request, form=LookupForm(initial=form.cleaned_data), req=req, case=req, reopened=True,
                 events=selectors.case_timeline(req)))
     return render(request, "feedback/reopen.html", _ctx(request, form=form), status=400)
+
+
+def inbox(request: HttpRequest) -> HttpResponse:
+    """The citizen's messages for the requests looked up (or submitted) in this browser session."""
+    ids = request.session.get(INBOX_SESSION_KEY, [])
+    return render(request, "feedback/inbox.html", _ctx(request, items=notices.inbox(ids)))
+
+
+def captcha_image(request: HttpRequest, token: str) -> HttpResponse:
+    png = captcha.image_png(token)
+    if png is None:
+        raise Http404
+    response = HttpResponse(png, content_type="image/png")
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+def public_photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """A request's photo for the public (Open311 media_url): stored without EXIF/GPS (photos.py); only
+    for request types whose content is public, and never after personal data was erased."""
+    req = selectors.public_photo_request(pk)
+    if req is None:
+        raise Http404
+    response = FileResponse(req.photo.open("rb"), content_type=photos.content_type(req.photo.name))
+    response["Cache-Control"] = "public, max-age=3600"
+    return response
 
 
 def elderly(request: HttpRequest) -> HttpResponse:

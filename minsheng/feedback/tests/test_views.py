@@ -13,8 +13,8 @@ from minsheng.testing.factories import project_in
 
 
 @pytest.fixture(autouse=True)
-def _fresh():
-    cache.clear()  # rate-limit counters
+def _fresh(db):
+    cache.clear()  # rate-limit counters (the database cache: rolled back with the test anyway)
     sms.outbox.clear()
 
 
