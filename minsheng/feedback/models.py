@@ -101,9 +101,6 @@ class CitizenRequest(models.Model):
     # Highest escalation sent per phase, e.g. {"reply": 2}: the scan only ever raises it.
     escalation = models.JSONField(default=dict, blank=True)
     closed_on_time = models.BooleanField(null=True, blank=True)
-    # The next instant an SLA threshold (75 %, 100 %, 150 %, 200 % of a running phase) falls due; the
-    # scan reads only requests whose instant has come (an index range), and sets the next one.
-    next_check_at = models.DateTimeField(null=True, blank=True, db_index=True)
     # A near-duplicate is closed at once and follows the case it was merged into; its reporter is told
     # of every step of that case.
     personal_data_erased_at = models.DateTimeField(_("个人信息删除时间"), null=True, blank=True)
@@ -235,3 +232,76 @@ class Open311Key(models.Model):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix}…)"
+
+
+class SlaClock(models.Model):
+    """One running SLA clock (phase) of an open request, with its thresholds already converted to
+    wall-clock instants on the working-day calendar: 75 % (warning), 100 %, 150 % and 200 % (the three
+    escalation steps). Written whenever the clock starts, pauses, resumes or stops (`clocks.py`), so the
+    scan is an index range on `next_at` with no calendar arithmetic. `level` is how many thresholds have
+    been handled (0–4); `next_at` is the next one, NULL while paused or when all are handled."""
+
+    request = models.ForeignKey(CitizenRequest, on_delete=models.CASCADE, related_name="sla_clocks")
+    phase = models.CharField(max_length=16)
+    warn_at = models.DateTimeField()
+    due_at = models.DateTimeField()
+    step2_at = models.DateTimeField()
+    step3_at = models.DateTimeField()
+    level = models.PositiveSmallIntegerField(default=0)
+    next_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["request", "phase"], name="feedback_one_clock_per_phase")]
+        indexes = [models.Index(fields=["next_at"], condition=models.Q(next_at__isnull=False),
+                                name="feedback_clock_next_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.phase} {self.level}"
+
+
+class RequestTally(models.Model):
+    """Counts behind the 三率 per (Beijing month of receipt, division, owner unit), kept by database
+    triggers on every insert, update and delete of a request (migration 0007), so any writer — services,
+    bulk loads, queryset updates — keeps them exact. Merged duplicates are not counted."""
+
+    month = models.DateField()
+    division_id = models.IntegerField()
+    owner_id = models.IntegerField()  # 0: no owner
+    total = models.IntegerField(default=0)
+    responded = models.IntegerField(default=0)
+    closed = models.IntegerField(default=0)
+    on_time = models.IntegerField(default=0)
+    visited = models.IntegerField(default=0)
+    resolved_n = models.IntegerField(default=0)
+    scored = models.IntegerField(default=0)
+    satisfied = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["month", "division_id", "owner_id"],
+                                               name="feedback_tally_key")]
+
+    def __str__(self) -> str:
+        return f"{self.month} {self.division_id} {self.owner_id}: {self.total}"
+
+
+class RequestSpan(models.Model):
+    """The narrow, indexed copy of each counted request's durations (microseconds from receipt to first
+    contact and to closure), kept by the same triggers. Exact medians walk these indexes to the middle
+    rank of each group, which the tally gives (see docs/performance.md)."""
+
+    request_id = models.IntegerField(primary_key=True)
+    month = models.DateField()
+    division_id = models.IntegerField()
+    owner_id = models.IntegerField()
+    contact_us = models.BigIntegerField(null=True)
+    closure_us = models.BigIntegerField(null=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=[g, f"{p}_us", *(["division_id"] if g != "division_id" else [])],
+                         condition=models.Q(**{f"{p}_us__isnull": False}), name=f"feedback_span_{g[:3]}_{p[:3]}")
+            for g in ("owner_id", "division_id", "month") for p in ("contact", "closure")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}: {self.contact_us} / {self.closure_us}"

@@ -20,8 +20,6 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from django.conf import settings
-from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -34,13 +32,11 @@ from minsheng.core.errors import Conflict, NotFound, PermissionDenied, Validatio
 from minsheng.core.jurisdiction import rule_for
 from minsheng.core.models import Department, Division
 from minsheng.core.services import notify
-from minsheng.feedback import location, notices, photos, sla, sms
+from minsheng.feedback import notices, photos, sla, sms
 from minsheng.feedback.models import (
-    OPEN_STATUSES,
     VERIFIED_KINDS,
     Category,
     Channel,
-    CitizenNotice,
     CitizenRequest,
     Kind,
     PhoneCode,
@@ -164,10 +160,11 @@ def _event(req: CitizenRequest, action: str, text: str = "", *, unit: Department
 
 def _tell(req: CitizenRequest, kind: str, **context: str) -> None:
     """Tell the reporter and every reporter whose near-duplicate was merged into this case."""
-    notices.tell(req, kind, **context)
+    notices.tell(req.phone, kind, code=req.receipt_code, **context)
     if req.pk is not None:
-        for dup in CitizenRequest.objects.filter(merged_into=req).only("pk", "receipt_code", "phone", "email"):
-            notices.tell(dup, kind, **context)
+        for phone, code in CitizenRequest.objects.filter(merged_into=req).exclude(phone="").values_list(
+                "phone", "receipt_code"):
+            notices.tell(phone, kind, code=code, **context)
 
 
 def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
@@ -231,7 +228,6 @@ class Submission:
     name: str = ""
     phone: str = ""
     code: str = ""  # the one-time code, for complaints and reports from the public
-    email: str = ""  # optional: notices go by e-mail too
     photo: IO[bytes] | None = None
     photo_size: int = 0
     trusted: bool = False  # a channel that vouches for the caller (an Open311 client with an api_key)
@@ -285,16 +281,8 @@ def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = No
         errors["address"] = [_("地点不能超过 255 字。")]
     if len(data.name or "") > 32:
         errors["name"] = [_("称呼不能超过 32 字。")]
-    email = (data.email or "").strip()
-    if email:
-        try:
-            validate_email(email)
-        except DjangoValidationError:
-            errors["email"] = [_("电子邮箱格式不正确。")]
     lat = _coordinate(data.latitude, -90, 90, "latitude", errors)
     lng = _coordinate(data.longitude, -180, 180, "longitude", errors)
-    if division is not None and "latitude" not in errors and "longitude" not in errors:
-        location.check_point(division, lat, lng, errors)
     photo = None
     if data.photo is not None:
         try:
@@ -315,13 +303,12 @@ def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = No
         req = CitizenRequest(
             kind=data.kind, category=data.category, urgency=data.urgency, channel=data.channel,
             description=description, address=(data.address or "").strip(), latitude=lat, longitude=lng,
-            division=division, project=data.project, name=(data.name or "").strip(), phone=phone, email=email,
+            division=division, project=data.project, name=(data.name or "").strip(), phone=phone,
             phone_verified=bool(phone) and (data.kind in VERIFIED_KINDS or staff_entry),
             first_responder=unit, owner=unit, created_at=now,
         )
         if photo is not None:
             req.photo.save(photo.name, photo, save=False)
-        req.next_check_at = next_check(req, now)
         for _attempt in range(5):
             req.receipt_code = _new_receipt_code()
             try:
@@ -334,6 +321,9 @@ def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = No
             raise Conflict()
         if duplicate is not None:
             return _merge(req, duplicate, actor if staff_entry else None, now)
+        from minsheng.feedback import clocks
+
+        clocks.start(req)
         _event(req, "received", _("诉求已登记，转 %(unit)s 办理。") % {"unit": unit.name}, unit=unit, at=now)
         _audit(actor if staff_entry else None, "feedback.submit", req, None)
         _notify_unit(unit, req, "feedback.new", _("新诉求 %(code)s：%(text)s") % {
@@ -351,7 +341,7 @@ def _merge(req: CitizenRequest, primary: CitizenRequest, actor: Any, now: dt.dat
     _event(primary, "duplicate", _("又有群众反映同一问题（%(code)s），已合并。") % {"code": req.receipt_code},
            unit=primary.owner, public=False, at=now)
     _audit(actor, "feedback.merge", req, None)
-    notices.tell(req, "merged", primary=primary.receipt_code)
+    notices.tell(req.phone, "merged", code=req.receipt_code, primary=primary.receipt_code)
     return req
 
 
@@ -405,8 +395,6 @@ def request_contact(*, actor: Any, request: CitizenRequest, note: str) -> Citize
     _event(req, "contact", note.strip(), unit=req.owner, public=False)
     _event(req, "in_progress", _("承办单位已与您联系，正在办理。"), unit=req.owner)
     _audit(actor, "feedback.contact", req, before)
-    if before["status"] != Status.IN_PROGRESS:
-        _tell(req, "in_progress", unit=req.owner.name)
     return req
 
 
@@ -461,7 +449,6 @@ def request_reply(*, actor: Any, request: CitizenRequest, text: str) -> CitizenR
     _event(req, "replied", text, unit=req.owner)
     _audit(actor, "feedback.reply", req, before)
     _tell(req, "replied")
-    _tell(req, "visit_request")
     return req
 
 
@@ -483,7 +470,6 @@ def request_return_visit(*, actor: Any, request: CitizenRequest, resolved: bool,
     if resolved:
         req.status = Status.RETURN_VISIT
         _event(req, "return_visit", _("已回访：问题已解决，满意度 %(s)d。") % {"s": satisfaction}, unit=req.owner)
-        _tell(req, "visited")
     else:
         req.status, req.replied_at = Status.IN_PROGRESS, None
         _event(req, "rework", _("回访：问题未解决，已退回承办单位重新办理。"), unit=req.owner)
@@ -552,24 +538,6 @@ def request_reopen(*, receipt_code: str, phone: str, reason: str, now: dt.dateti
     _notify_unit(req.owner, req, "feedback.reopened", _("诉求 %(code)s 被群众申请重新办理。") % {
         "code": req.receipt_code})
     return req
-
-
-@transaction.atomic
-def request_add_update(*, request: CitizenRequest, text: str, source: str = "open311") -> RequestEvent:
-    """A note for an open request from outside (an Open311 client speaking for the citizen): it goes on
-    the public timeline and the handling unit is told. A closed request takes no notes: reopen it."""
-    req = _locked(request)
-    text = (text or "").strip()
-    if len(text) < 2:
-        raise ValidationFailed(fields={"description": [_("请填写补充说明。")]})
-    if len(text) > 2000:
-        raise ValidationFailed(fields={"description": [_("补充说明不能超过 2000 字。")]})
-    _require_status(req, set(OPEN_STATUSES))
-    event = RequestEvent.objects.create(request=req, action="citizen_update", text=text, public=True)
-    _audit(None, "feedback.citizen_update", req, None, after={"event": event.pk, "source": source})
-    _notify_unit(req.owner, req, "feedback.citizen_update", _("诉求 %(code)s 有群众补充说明。") % {
-        "code": req.receipt_code})
-    return event
 
 
 # ---------------------------------------------------------------------------------------------
@@ -719,27 +687,13 @@ def budget_text(req: CitizenRequest, phase: str, sla_rules: dict | None = None) 
 PHASES = (("first_contact", "first_contact_at"), ("reply", "replied_at"), ("closure", "closed_at"))
 
 
-def next_check(req: CitizenRequest, now: dt.datetime, calendar: sla.WorkCalendar | None = None,
-               sla_rules: dict | None = None) -> dt.datetime | None:
-    """The first SLA threshold of a running phase still ahead of `now`; None when closed or paused."""
-    if req.status == Status.CLOSED or req.waiting_since is not None:
-        return None
-    calendar = calendar or _calendar(req.division)
-    sla_rules = sla_rules if sla_rules is not None else rule_for("feedback.sla", req.division).value
-    ahead = [
-        at
-        for phase, field in PHASES if getattr(req, field) is None
-        for at in sla.threshold_instants(calendar, budget=sla.Budget.parse(budget_text(req, phase, sla_rules)),
-                                         received=req.created_at, paused_seconds=req.paused_seconds)
-        if at > now
-    ]
-    return min(ahead, default=None)
-
-
 def _save(req: CitizenRequest) -> None:
-    """Save a request after a change, with its next SLA check rescheduled."""
-    req.next_check_at = next_check(req, timezone.now())
+    """Save a request after a change, with its stored SLA clocks rescheduled (started, stopped, paused,
+    resumed: `clocks.py`)."""
+    from minsheng.feedback import clocks
+
     req.save()
+    clocks.reschedule(req)
 
 
 def clocks_for(req: CitizenRequest, now: dt.datetime | None = None,
@@ -754,18 +708,6 @@ def clocks_for(req: CitizenRequest, now: dt.datetime | None = None,
                   waiting_since=req.waiting_since)
         for phase, field in PHASES
     ]
-
-
-def _escalation_recipients(req: CitizenRequest, level: int) -> list[User]:
-    """1: the handling unit (its head and staff); 2: the leaders of the unit's division;
-    3: the coordinating office of the request's division."""
-    unit = req.owner
-    if level == 1:
-        return _unit_staff(unit)
-    if level == 2:
-        return list(User.objects.filter(is_active=True, role=Role.LEADER, division_id=unit.division_id))
-    coordinator = coordinator_for(req.division)
-    return _unit_staff(coordinator) if coordinator else []
 
 
 PHASE_LABELS = {"first_contact": _lazy("首次联系"), "reply": _lazy("答复"), "closure": _lazy("办结")}
@@ -793,45 +735,10 @@ def sla_scan(*, now: dt.datetime | None = None) -> dict[str, int]:
             _audit(None, "feedback.transfer_auto_accept", req, before)
             _tell(req, "transferred", unit=t.to_unit.name)
             counts["auto_accepted"] += 1
-    # The rules are per division: read once per division in a scan, not once per request.
-    calendars: dict[int, sla.WorkCalendar] = {}
-    rules: dict[int, dict] = {}
-    open_qs = (CitizenRequest.objects.exclude(status=Status.CLOSED).filter(next_check_at__lte=now)
-               .select_related("division", "owner"))
-    for req in open_qs.iterator(chunk_size=2000):
-        if req.division_id not in calendars:
-            calendars[req.division_id] = _calendar(req.division)
-            rules[req.division_id] = rule_for("feedback.sla", req.division).value
-        for c in clocks_for(req, now, calendars[req.division_id], rules[req.division_id]):
-            if c.state == sla.State.WARNING:
-                text = _("诉求 %(code)s 的%(phase)s时限已用 75%%，截止 %(at)s。") % {
-                    "code": req.receipt_code, "phase": PHASE_LABELS[c.phase],
-                    "at": timezone.localtime(c.deadline).strftime("%Y-%m-%d %H:%M")}
-                _notify_unit(req.owner, req, "feedback.sla_warning", text, dedupe=f"fb:{req.pk}:{c.phase}:w")
-                counts["warnings"] += 1
-            level = sla.escalation_level(c.fraction) if c.state == sla.State.BREACH else 0
-            if level > int(req.escalation.get(c.phase, 0)):
-                with transaction.atomic():
-                    locked = _locked(req)
-                    if level <= int(locked.escalation.get(c.phase, 0)):
-                        continue
-                    # Every step not yet taken is taken now, so a scan that ran late skips nobody.
-                    for step in range(int(locked.escalation.get(c.phase, 0)) + 1, level + 1):
-                        before = {"escalation": dict(locked.escalation)}
-                        locked.escalation = {**locked.escalation, c.phase: step}
-                        text = _("督办：诉求 %(code)s 的%(phase)s已超时（第 %(n)d 级督办）。") % {
-                            "code": req.receipt_code, "phase": PHASE_LABELS[c.phase], "n": step}
-                        for person in _escalation_recipients(locked, step):
-                            notify(recipient=person, kind="feedback.sla_breach", text=text,
-                                   link=f"/console/feedback/{req.pk}/", dedupe_key=f"fb:{req.pk}:{c.phase}:{step}")
-                        _event(locked, "escalated", text, unit=locked.owner, public=False, at=now)
-                        audit.record(actor=None, action="feedback.escalate", obj=locked, before=before,
-                                     after={"escalation": locked.escalation}, division_path=locked.division.path)
-                        counts["escalations"] += 1
-                    locked.save(update_fields=["escalation"])
-                req.escalation = locked.escalation
-        CitizenRequest.objects.filter(pk=req.pk).update(
-            next_check_at=next_check(req, now, calendars[req.division_id], rules[req.division_id]))
+    # Warnings and escalations: the stored clocks whose next threshold has come (set-based, chunked).
+    from minsheng.feedback import clocks
+
+    counts.update(clocks.scan(now=now))
     return counts
 
 
@@ -880,7 +787,6 @@ def personal_data_erase(*, now: dt.datetime | None = None, months: int | None = 
             if req.photo:
                 req.photo.delete(save=False)
             req.phone, req.name, req.description, req.address, req.visit_comment = "", "", ERASED, "", ""
-            req.email = ""
             for f in ("latitude", "longitude"):
                 value = getattr(req, f)
                 if value is not None:
@@ -888,7 +794,6 @@ def personal_data_erase(*, now: dt.datetime | None = None, months: int | None = 
             req.personal_data_erased_at = now
             req.save()
             RequestEvent.objects.filter(request=req, public=False).update(text=ERASED)
-            CitizenNotice.objects.filter(request=req).delete()
             audit.record(actor=None, action="feedback.erase_personal_data", obj=req,
                          after={"personal_data_erased_at": now}, division_path=req.division.path)
             erased += 1

@@ -7,8 +7,8 @@ import datetime as dt
 from django.utils import timezone
 
 from minsheng.core.models import AuditEvent, Notification
-from minsheng.feedback import services
-from minsheng.feedback.models import CitizenRequest, Transfer, TransferStatus
+from minsheng.feedback import services, sla
+from minsheng.feedback.models import CitizenRequest, SlaClock, Transfer, TransferStatus
 from minsheng.feedback.tests.helpers import add_coordinator, submit
 
 
@@ -68,29 +68,85 @@ def test_closed_requests_are_not_scanned(org):
     assert services.sla_scan(now=req.created_at + dt.timedelta(days=30))["escalations"] == 0
 
 
-def test_scan_reads_only_requests_whose_next_check_has_come(org):
+def _clock(req, phase="first_contact"):
+    return SlaClock.objects.get(request=req, phase=phase)
+
+
+def test_scan_reads_only_clocks_whose_next_threshold_has_come(org):
     req = submit(org, urgency="urgent")
-    assert req.next_check_at == req.created_at + dt.timedelta(minutes=45)  # 75 % of the 1 h contact budget
+    clock = _clock(req)
+    assert clock.next_at == req.created_at + dt.timedelta(minutes=45)  # 75 % of the 1 h contact budget
+    assert (clock.warn_at, clock.due_at, clock.step2_at, clock.step3_at) == tuple(
+        req.created_at + dt.timedelta(minutes=m) for m in (45, 60, 90, 120))
     early = req.created_at + dt.timedelta(minutes=30)
     assert services.sla_scan(now=early) == {"warnings": 0, "escalations": 0, "auto_accepted": 0}
-    # A stale instant in the future hides the request from the scan: the scan trusts the index.
-    CitizenRequest.objects.filter(pk=req.pk).update(next_check_at=req.created_at + dt.timedelta(days=9))
+    # A stale instant in the future hides the clock from the scan: the scan trusts the index.
+    SlaClock.objects.filter(request=req).update(next_at=req.created_at + dt.timedelta(days=9))
     assert services.sla_scan(now=req.created_at + dt.timedelta(hours=3))["escalations"] == 0
-    CitizenRequest.objects.filter(pk=req.pk).update(next_check_at=req.created_at)
+    SlaClock.objects.filter(pk=clock.pk).update(next_at=req.created_at)
     assert services.sla_scan(now=req.created_at + dt.timedelta(minutes=70))["escalations"] == 1
-    req.refresh_from_db()
-    assert req.next_check_at == req.created_at + dt.timedelta(minutes=90)  # 150 %: the next step
+    clock.refresh_from_db()
+    assert clock.next_at == req.created_at + dt.timedelta(minutes=90) and clock.level == 2  # 150 %: the next step
 
 
-def test_waiting_and_closing_clear_the_next_check(org):
+def test_waiting_pauses_the_clocks_and_resuming_pushes_them_out(org):
     req = submit(org)
     u = org.user("a_housing")
     services.request_accept(actor=u, request=req)
+    before = {c.phase: c for c in SlaClock.objects.filter(request=req)}
+    start = timezone.now()
     req = services.request_wait(actor=u, request=req, waiting=True, note="请补充照片")
-    assert req.next_check_at is None
-    req = services.request_wait(actor=u, request=req, waiting=False)
-    assert req.next_check_at is not None
+    assert list(SlaClock.objects.filter(request=req).values_list("next_at", flat=True)) == [None] * 3
+    CitizenRequest.objects.filter(pk=req.pk).update(waiting_since=start - dt.timedelta(days=3))
+    req = services.request_wait(actor=u, request=CitizenRequest.objects.get(pk=req.pk), waiting=False)
+    assert req.paused_seconds > 0
+    after = {c.phase: c for c in SlaClock.objects.filter(request=req)}
+    calendar = services._calendar(req.division)
+    for phase, clock in after.items():
+        budget = sla.Budget.parse(services.budget_text(req, phase))
+        expected = sla.threshold_instants(calendar, budget=budget, received=req.created_at,
+                                          paused_seconds=req.paused_seconds)
+        assert [clock.warn_at, clock.due_at, clock.step2_at, clock.step3_at] == expected
+        assert clock.due_at > before[phase].due_at and clock.next_at == clock.warn_at
+
+
+def test_contact_stops_one_clock_and_closing_stops_them_all(org):
+    req = submit(org)
+    u = org.user("a_housing")
+    services.request_contact(actor=u, request=req, note="已电话联系")
+    assert set(SlaClock.objects.filter(request=req).values_list("phase", flat=True)) == {"reply", "closure"}
+    services.request_reply(actor=u, request=req, text="已处理完毕，谢谢")
+    services.request_return_visit(actor=u, request=req, resolved=True, satisfaction=5)
+    services.request_close(actor=u, request=req)
+    assert not SlaClock.objects.filter(request=req).exists()
+
+
+def test_a_reopened_case_restarts_its_clocks_above_the_steps_taken(org):
+    req = submit(org)
+    u = org.user("a_housing")
     services.request_reply(actor=u, request=req, text="已处理完毕，谢谢")
     services.request_return_visit(actor=u, request=req, resolved=True, satisfaction=5)
     req = services.request_close(actor=u, request=req)
-    assert req.next_check_at is None
+    CitizenRequest.objects.filter(pk=req.pk).update(escalation={"closure": 2})
+    services.request_reopen(receipt_code=req.receipt_code, phone=req.phone, reason="问题还是没有解决")
+    assert _clock(req, "closure").level == 3 and _clock(req, "reply").level == 0
+
+
+def test_rerun_and_many_requests_in_chunks_notify_nobody_twice(org):
+    add_coordinator(org)
+    reqs = [submit(org, urgency="urgent") for _ in range(7)]
+    now = reqs[-1].created_at + dt.timedelta(days=40)
+    from minsheng.feedback import clocks
+
+    counts = clocks.scan(now=now, chunk=2)  # four chunks; every clock of every request is at 200 %
+    assert counts["escalations"] == 7 * 3 * 3 and counts["warnings"] == 0
+    n = Notification.objects.count()
+    assert clocks.scan(now=now) == {"warnings": 0, "escalations": 0}
+    # Clocks and levels rewound (a restored backup): the notifications' dedupe keys still hold.
+    SlaClock.objects.update(level=0, next_at=reqs[0].created_at)
+    CitizenRequest.objects.update(escalation={})
+    clocks.scan(now=now)
+    assert Notification.objects.count() == n
+    for r in reqs:
+        r.refresh_from_db()
+        assert r.escalation == {"first_contact": 3, "reply": 3, "closure": 3}

@@ -122,3 +122,43 @@ def test_threshold_instants_agree_with_the_clock_across_holidays_and_pauses():
             after = sla.clock(CAL, phase="p", budget=budget, received=received, paused_seconds=paused,
                               now=when + dt.timedelta(seconds=2)).fraction
             assert before < f <= after + 1e-9, (budget, received, paused, f, when, before, after)
+
+
+# Stored clocks (clocks.py) decide from precomputed instants what the old scan computed per request with
+# the calendar at scan time. Property: at any instant, the number of stored thresholds passed gives the
+# same warning/breach state and escalation level as `sla.clock` — across official holidays, make-up
+# working days (调休), a year covered only by the jurisdiction's table, and pauses.
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+TABLE_CAL = sla.WorkCalendar.from_table({"2027": {"holidays": ["2027-01-01", "2027-02-05", "2027-02-08",
+                                                               "2027-02-09", "2027-02-10", "2027-02-11"],
+                                                  "workdays": ["2027-02-06", "2027-02-20"]}})
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    received=st.datetimes(min_value=dt.datetime(2024, 1, 1), max_value=dt.datetime(2027, 3, 1)),
+    budget=st.sampled_from(["1h", "24h", "0wd", "1wd", "3wd", "5wd", "13wd", "15wd"]),
+    paused=st.sampled_from([0.0, 59.0, 3600.0, 86400.0, 3 * 86400.0 + 17]),
+    later=st.floats(min_value=0, max_value=80 * 86400),
+    calendar=st.sampled_from([CAL, TABLE_CAL]),
+)
+def test_stored_instants_decide_like_the_calendar(received, budget, paused, later, calendar):
+    received = received.replace(tzinfo=TZ)
+    budget = sla.Budget.parse(budget)
+    instants = sla.threshold_instants(calendar, budget=budget, received=received, paused_seconds=paused)
+    assert instants == sorted(instants)
+    now = received + dt.timedelta(seconds=later)
+    if any(abs((now - t).total_seconds()) < 1 for t in instants):
+        return  # exactly on a threshold: float rounding of the fraction decides either way
+    c = sla.clock(calendar, phase="p", budget=budget, received=received, now=now, paused_seconds=paused)
+    passed = sum(1 for t in instants if t <= now)
+    assert (passed >= 1) == (c.state in (sla.State.WARNING, sla.State.BREACH))
+    assert (passed >= 2) == (c.state == sla.State.BREACH)
+    assert max(passed - 1, 0) == (sla.escalation_level(c.fraction) if c.state == sla.State.BREACH else 0)
+    # The 100 % instant is the clock's deadline — except for a same-day budget received on a day off, where
+    # the clock measures wall-clock time but reports the deadline pushed to a working day (`sla.clock`).
+    day_off_same_day = budget.unit is sla.Unit.WORKDAYS and calendar.working_seconds(
+        received, calendar.end_of_nth_workday_after(received, budget.amount)) <= 0
+    assert instants[1] == c.deadline or (day_off_same_day and paused)
