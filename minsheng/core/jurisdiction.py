@@ -178,6 +178,23 @@ DEFAULTS: dict[str, tuple[Any, str, bool]] = {
         "本平台默认口径：变更累计超过合同价 10% 提示、超过 15% 报分管领导审批（需按本地规定核实）",
         True,
     ),
+    # Red flags (insight): thresholds of the procurement and payment detectors. A flag is a reason to look, not a
+    # finding. Must-tender thresholds, minimum submission days and the change-order share come from the
+    # procurement rules above.
+    "insight.redflags": (
+        {
+            "close_to_winner_ratio": "0.02",  # a losing bid within 2 % of the winning price
+            "heavy_discount_ratio": "0.25",  # a bid more than 25 % under the tender's price cap
+            "award_contract_change_ratio": "0.10",  # contract value vs award value; twice this is high
+            "split_band": ["0.95", "1.00"],  # amounts from 95 % of a must-tender threshold up to just below it
+            "split_nearby_days": 30,  # same supplier and buyer within this many days
+            "benford_min_count": 300,  # fewer payments than this are not judged
+            "benford_bands": ["0.006", "0.012", "0.015"],  # MAD: close / acceptable / marginal / non-conforming
+        },
+        "Open Contracting Partnership《Red Flags for Integrity》(2016) 与 Cardinal 指标；Nigrini (2012) 本福特首位数字 "
+        "MAD 区间；比例阈值为本平台默认口径，需按本地审计实践核实",
+        True,
+    ),
 }
 
 
