@@ -6,8 +6,6 @@ payment part (a payment cites a contract milestone). See docs/decisions/0004-mon
 
 from __future__ import annotations
 
-from decimal import Decimal
-
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
@@ -131,6 +129,9 @@ class KeyShareHolder(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tender", "index"], name="key_share_index_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.tender_id}#{self.index}"
+
 
 class Clarification(models.Model):
     """A bidder's question and the published answer (答疑澄清); the asker is never published."""
@@ -147,6 +148,9 @@ class Clarification(models.Model):
 
     class Meta:
         ordering = ["asked_at", "id"]
+
+    def __str__(self) -> str:
+        return self.question[:40]
 
 
 class BidStatus(models.TextChoices):
@@ -195,6 +199,9 @@ class Bid(models.Model):
             )
         ]
 
+    def __str__(self) -> str:
+        return f"{self.tender_id}/{self.supplier_id} {self.commitment[:12]}"
+
 
 class PanelMember(models.Model):
     """An evaluation expert on a tender's panel, with the conflict-of-interest declaration made before scoring."""
@@ -209,6 +216,9 @@ class PanelMember(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["tender", "expert"], name="panel_member_unique")]
 
+    def __str__(self) -> str:
+        return f"{self.tender_id}/{self.expert_id}"
+
 
 class Score(models.Model):
     bid = models.ForeignKey(Bid, on_delete=models.CASCADE, related_name="scores")
@@ -219,6 +229,9 @@ class Score(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["bid", "expert"], name="score_one_per_expert")]
+
+    def __str__(self) -> str:
+        return f"{self.bid_id}/{self.expert_id} {self.technical}"
 
 
 class AwardStatus(models.TextChoices):
@@ -236,6 +249,9 @@ class Award(models.Model):
     decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
     standstill_until = models.DateTimeField(_("公示截止"))
     status = models.CharField(max_length=12, choices=AwardStatus.choices, default=AwardStatus.STANDSTILL)
+
+    def __str__(self) -> str:
+        return f"{self.tender_id} → {self.supplier_id} {self.value}"
 
 
 class Complaint(models.Model):
@@ -259,6 +275,9 @@ class Complaint(models.Model):
     status = models.CharField(max_length=12, choices=Status.choices, default=Status.OPEN)
     resolution = models.TextField(_("处理结果"), blank=True)
     resolved_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return self.text[:40]
 
 
 class ContractStatus(models.TextChoices):
@@ -348,6 +367,9 @@ class Variation(models.Model):
     class Meta:
         ordering = ["contract", "number"]
         constraints = [models.UniqueConstraint(fields=["contract", "number"], name="variation_number_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.contract_id} #{self.number} {self.amount}"
 
 
 class OcdsRelease(models.Model):

@@ -1,0 +1,112 @@
+"""Procurement test data: approved budgets (written with the ORM — the finance helper owns the budget
+services), suppliers with contractor accounts, and tenders taken as far as a test needs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from django.utils import timezone
+
+from minsheng.accounts.roles import Role
+from minsheng.finance.models import BudgetKind, BudgetStatus, BudgetVersion
+from minsheng.procurement import services
+from minsheng.procurement.models import AwardCriteria, Bid, Method, Supplier, Tender
+from minsheng.testing.factories import UserFactory, project_in
+
+_codes = itertools.count(1)
+
+
+def approved_budget(project: Any, *, total: Any = "3000000.00", kind: str = BudgetKind.DESIGN,
+                    approver: Any = None) -> BudgetVersion:
+    number = BudgetVersion.objects.filter(project=project, kind=kind).count() + 1
+    return BudgetVersion.objects.create(
+        project=project, kind=kind, number=number, status=BudgetStatus.APPROVED, total=Decimal(str(total)),
+        prepared_by=project.responsible_person, approved_by=approver or project.responsible_person,
+        decided_at=timezone.now(), approval_authority="区发展改革局")
+
+
+def supplier(name: str = "", *, users: list[Any] | None = None) -> Supplier:
+    n = next(_codes)
+    s = Supplier.objects.create(name=name or f"测试建设有限公司{n}", credit_code=f"91330100MA{n:08d}")
+    for u in users or []:
+        s.users.add(u)
+    return s
+
+
+def bidder(name: str = "", *, username: str = "") -> tuple[Any, Supplier]:
+    """A contractor account and the supplier it acts for."""
+    n = next(_codes)
+    user = UserFactory(username=username or f"bidder{n}", full_name=f"投标人{n}", role=Role.CONTRACTOR,
+                       organisation=name or f"测试建设有限公司{n}")
+    return user, supplier(name or user.organisation, users=[user])
+
+
+def expert(org_name: str = "", *, username: str = "") -> Any:
+    n = next(_codes)
+    return UserFactory(username=username or f"expert{n}", full_name=f"专家{n}", role=Role.EXPERT,
+                       organisation=org_name or "青溪大学")
+
+
+@dataclass
+class Setup:
+    org: Any
+    project: Any
+    budget: BudgetVersion
+    tender: Tender
+    shares: list[str] = field(default_factory=list)
+    holders: list[Any] = field(default_factory=list)
+    bidders: list[tuple[Any, Supplier]] = field(default_factory=list)
+
+
+def holders_for(org: Any, county: str = "a") -> list[Any]:
+    return [org.user(f"{county}_housing"), org.user(f"{county}_finance"), org.user(f"{county}_leader")]
+
+
+def draft_tender(org: Any, county: str = "a", *, value: Any = "1500000.00", method: str = Method.OPEN,
+                 category: str = "works", budget_total: Any = "3000000.00", project: Any = None,
+                 **kwargs: Any) -> Setup:
+    project = project or project_in(org, county)
+    budget = approved_budget(project, total=budget_total)
+    tender = services.tender_create(
+        actor=org.user(f"{county}_housing"), project=project, budget_version=budget, title="老旧小区改造施工",
+        category=category, method=method, value=value, **kwargs)
+    return Setup(org, project, budget, tender)
+
+
+def published_tender(org: Any, county: str = "a", *, now: dt.datetime | None = None, **kwargs: Any) -> Setup:
+    setup = draft_tender(org, county, **kwargs)
+    now = now or timezone.now()
+    holders = holders_for(org, county)
+    published = services.tender_publish(actor=org.user(f"{county}_housing"), tender=setup.tender,
+                                        submission_deadline=now + dt.timedelta(days=21), holders=holders, now=now)
+    setup.tender = published.tender
+    setup.shares = [text for _holder, text in published.shares]
+    setup.holders = holders
+    return setup
+
+
+def bid(setup: Setup, price: Any, *, technical: str = "施工组织设计：分三个标段流水施工。", now: Any = None) -> Bid:
+    user, sup = bidder()
+    setup.bidders.append((user, sup))
+    return services.bid_submit(actor=user, tender=setup.tender, price=price, technical=technical, now=now).bid
+
+
+def pass_deadline(tender: Tender) -> Tender:
+    """Move the submission deadline into the past (the clock is an edge: the rows move instead)."""
+    Tender.objects.filter(pk=tender.pk).update(submission_deadline=timezone.now() - dt.timedelta(minutes=1))
+    tender.refresh_from_db()
+    return tender
+
+
+def opened_tender(org: Any, prices: list[str], *, criteria: str = AwardCriteria.RATED, **kwargs: Any) -> Setup:
+    setup = published_tender(org, award_criteria=criteria, **kwargs)
+    for p in prices:
+        bid(setup, p)
+    pass_deadline(setup.tender)
+    services.tender_open(actor=org.user("a_housing"), tender=setup.tender, shares=setup.shares[:2])
+    setup.tender.refresh_from_db()
+    return setup
