@@ -6,3 +6,8 @@ class FinanceConfig(AppConfig):
     name = "minsheng.finance"
     label = "finance"
     verbose_name = _("资金")
+
+    def ready(self) -> None:
+        from minsheng.finance import anchoring
+
+        anchoring.register()

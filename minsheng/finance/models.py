@@ -62,6 +62,7 @@ class BudgetVersion(models.Model):
     number = models.PositiveIntegerField(_("版本号"), default=1)
     status = models.CharField(_("状态"), max_length=12, choices=BudgetStatus.choices, default=BudgetStatus.DRAFT)
     total = models.DecimalField(_("合计（元）"), default=Decimal(0), **MONEY)
+    currency = models.CharField(_("币种"), max_length=3, default="CNY")
     based_on = models.ForeignKey(
         "self", null=True, blank=True, on_delete=models.PROTECT, related_name="successors", verbose_name=_("调整自")
     )
@@ -117,6 +118,9 @@ class BudgetLine(models.Model):
             models.CheckConstraint(condition=Q(unit_cost__gte=0), name="budget_line_unit_cost_nonnegative"),
         ]
 
+    def __str__(self) -> str:
+        return f"{self.item} {self.quantity}{self.unit}"
+
 
 class BudgetAdjustment(models.Model):
     """A 概算 adjustment: reason, the named funding source for the extra money, decided by the original approver."""
@@ -145,6 +149,9 @@ class BudgetAdjustment(models.Model):
         verbose_name = _("概算调整")
         verbose_name_plural = _("概算调整")
 
+    def __str__(self) -> str:
+        return f"{self.project.code} adjustment v{self.proposed.number}"
+
 
 class FundingCommitment(models.Model):
     """Money a level of government or the owner has committed to the project (资金计划)."""
@@ -161,6 +168,9 @@ class FundingCommitment(models.Model):
         verbose_name_plural = _("资金计划")
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="funding_commitment_positive")]
 
+    def __str__(self) -> str:
+        return f"{self.get_source_display()} {self.amount}"
+
 
 class FundingArrival(models.Model):
     """Money actually received against a commitment (资金到位)."""
@@ -175,6 +185,9 @@ class FundingArrival(models.Model):
         verbose_name = _("资金到位")
         verbose_name_plural = _("资金到位")
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="funding_arrival_positive")]
+
+    def __str__(self) -> str:
+        return f"{self.arrived_on} {self.amount}"
 
 
 class PaymentStatus(models.TextChoices):
@@ -226,6 +239,9 @@ class PaymentRequest(models.Model):
         ]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
 
+    def __str__(self) -> str:
+        return f"{self.project.code} {self.invoice_number} {self.amount}"
+
 
 class PaymentDecision(models.Model):
     class Step(models.TextChoices):
@@ -241,6 +257,9 @@ class PaymentDecision(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["request", "step"], name="payment_one_decision_per_step")]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.step} {'+' if self.approve else '-'}"
 
 
 class EvmSnapshot(models.Model):
@@ -258,6 +277,8 @@ class EvmSnapshot(models.Model):
     ev = models.DecimalField(**MONEY)
     ac = models.DecimalField(**MONEY)
     spi = models.DecimalField(max_digits=8, decimal_places=4, null=True)
+    # Earned-schedule SPI(t) = ES / AT: plain SPI drifts to 1.0 late in a project; health reads this one.
+    spi_t = models.DecimalField(max_digits=8, decimal_places=4, null=True)
     cpi = models.DecimalField(max_digits=8, decimal_places=4, null=True)
     eac = models.DecimalField(max_digits=16, decimal_places=2, null=True)
     tcpi = models.DecimalField(max_digits=8, decimal_places=4, null=True)
@@ -271,3 +292,6 @@ class EvmSnapshot(models.Model):
     class Meta:
         constraints = [models.UniqueConstraint(fields=["project", "as_of"], name="evm_one_snapshot_per_day")]
         indexes = [models.Index(fields=["as_of", "division_path"], name="evm_asof_division_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.project_id} {self.as_of} {self.health}"
