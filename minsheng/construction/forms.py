@@ -3,7 +3,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from minsheng.construction.models import Weather
+from minsheng.construction.models import ObservationKind, Weather
 
 
 class LogForm(forms.Form):
@@ -51,3 +51,12 @@ class RectificationForm(forms.Form):
 
 class CloseForm(forms.Form):
     reinspection = forms.IntegerField(label=_("复查记录"), widget=forms.HiddenInput)
+
+
+class ObservationForm(forms.Form):
+    kind = forms.ChoiceField(label=_("看到的是哪方面的情况"), choices=ObservationKind.choices,
+                             widget=forms.RadioSelect, initial=ObservationKind.PROGRESS)
+    text = forms.CharField(label=_("看到的情况"), max_length=4000,
+                           widget=forms.Textarea(attrs={"rows": 4}),
+                           help_text=_("写清楚在哪里、看到了什么，例如：村口管道沟挖开三天没有回填。"))
+    concern = forms.BooleanField(label=_("需要监理或项目负责人来处理"), required=False)

@@ -91,3 +91,13 @@ def progress_gap(project: Project) -> progress.ProjectGap:
 
 def observations_for(project: Project) -> QuerySet[VillageObservation]:
     return project.village_observations.select_related("author", "village").order_by("-observed_at", "-id")
+
+
+def inspectable_projects(user: Any, *, limit: int = 200) -> list[Project]:
+    """Projects under construction this user may inspect (the phone page's list)."""
+    from minsheng.construction.services import inspector_kind_for
+    from minsheng.projects.lifecycle import Stage
+
+    candidates = (projects_visible(user).filter(stage=Stage.CONSTRUCTION).select_related("division")
+                  .order_by("name", "id")[:limit])
+    return [p for p in candidates if inspector_kind_for(user, p) is not None]

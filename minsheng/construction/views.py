@@ -12,10 +12,11 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from minsheng.console.errors import console_view, form_errors
-from minsheng.construction import forms, selectors, services
+from minsheng.construction import checklists, forms, selectors, services
 from minsheng.construction.progress import GAP, NO_EVIDENCE, STALE_EVIDENCE
 from minsheng.projects.models import Project
 from minsheng.projects.selectors import project_get
+from minsheng.telemetry.selectors import water_projects
 
 PAGE = "construction/supervision.html"
 REASON_LABELS = {
@@ -38,6 +39,8 @@ def _context(request: HttpRequest, project: Project, **forms_: Any) -> dict[str,
         "passed_inspections": [i for i in selectors.inspections_for(project)[:30] if i.passed],
         "can_log": services.can_log(user, project),
         "can_inspect": services.inspector_kind_for(user, project) is not None,
+        "observation_count": project.village_observations.count(),
+        "has_water": bool(water_projects([project])),
         "log_form": forms_.get("log_form") or forms.LogForm(),
         "inspection_form": forms_.get("inspection_form") or forms.InspectionForm(),
         "rect_form": forms_.get("rect_form") or forms.RectificationForm(),
@@ -108,3 +111,62 @@ def rectification_close(request: HttpRequest, pk: int) -> HttpResponse:
     services.rectification_close(actor=request.user, order=order, reinspection=reinspection)
     messages.success(request, _("整改已复查销号。"))
     return redirect("construction:supervision", pk=order.project_id)
+
+
+@console_view
+def inspect(request: HttpRequest) -> HttpResponse:
+    """The phone page for site inspections: works offline, keeps drafts on the phone, syncs later."""
+    projects = selectors.inspectable_projects(request.user)
+    lists = {p.domain: checklists.checklist_for(p.domain) for p in projects}
+    lists[""] = checklists.checklist_for("")
+    return render(request, "construction/inspect.html", {"projects": projects, "checklists": lists})
+
+
+def inspect_sw(request: HttpRequest) -> HttpResponse:
+    from django.templatetags.static import static
+    from django.urls import reverse
+
+    response = render(request, "construction/inspect_sw.js", {
+        "page": reverse("construction:inspect"), "css": static("vendor/tabler.min.css"),
+        "app_css": static("minsheng/minsheng.css"), "own_css": static("minsheng/supervision.css"),
+        "js": static("minsheng/inspect.js"), "htmx": static("vendor/htmx.min.js"),
+        "console_js": static("minsheng/console.js"),
+    }, content_type="application/javascript; charset=utf-8")
+    response["Cache-Control"] = "no-cache"
+    return response
+
+
+OBSERVATIONS = "construction/observations.html"
+
+
+def _observation_context(request: HttpRequest, project: Project, form: Any = None) -> dict[str, Any]:
+    return {"project": project, "observations": selectors.observations_for(project)[:100],
+            "can_observe": services.can_observe(request.user, project),
+            "form": form or forms.ObservationForm()}
+
+
+@console_view
+def observations(request: HttpRequest, pk: int) -> HttpResponse:
+    """村民代表监督: the observations on one project; the form for a representative of its village."""
+    project = project_get(request.user, pk=pk)
+    if request.method == "POST":
+        form = forms.ObservationForm(request.POST)
+        if form.is_valid():
+            with form_errors(form):
+                services.observation_record(actor=request.user, project=project, **form.cleaned_data)
+                messages.success(request, _("已记录，监理和项目负责人会看到。"))
+                return redirect("construction:observations", pk=pk)
+        return render(request, OBSERVATIONS, _observation_context(request, project, form), status=400)
+    return render(request, OBSERVATIONS, _observation_context(request, project))
+
+
+@console_view
+def village(request: HttpRequest) -> HttpResponse:
+    """A village representative's start page: the projects of their village, in plain words."""
+    from minsheng.projects.selectors import projects_visible
+
+    projects = list(projects_visible(request.user).select_related("division").order_by("-stage_changed_at", "id")[:50])
+    water = set(water_projects(projects))
+    return render(request, "construction/village.html", {
+        "village": services.village_of(request.user),
+        "projects": [{"project": p, "water": p.pk in water} for p in projects]})

@@ -9,4 +9,5 @@ urlpatterns = [
     path("alarms/<int:pk>/", views.alarm_detail, name="alarm"),
     path("alarms/<int:pk>/action/", views.alarm_action, name="alarm_action"),
     path("projects/<int:pk>/water/", views.water, name="water"),
+    path("projects/<int:pk>/site/", views.site, name="site"),
 ]

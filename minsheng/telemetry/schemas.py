@@ -47,3 +47,53 @@ class AlarmOut(Schema):
     count: int
     first_at: dt.datetime
     last_at: dt.datetime
+
+
+class ReadingOut(Schema):
+    time: dt.datetime
+    metric: str
+    value: float
+
+
+class LatestOut(Schema):
+    metric: str
+    unit: str
+    time: dt.datetime
+    value: float
+
+
+class DeviceDetailOut(DeviceOut):
+    project_id: int
+    household: str
+    offline_after_minutes: int
+    latest: list[LatestOut] = Field(..., description="the latest value of each metric (last 7 days)")
+    readings: list[ReadingOut] = Field(..., alias="recent_readings",
+                                       description="the most recent readings, newest first")
+    open_alarms: list[AlarmOut]
+
+
+class AlarmEventOut(Schema):
+    at: dt.datetime
+    action: str
+    actor: str | None = None
+    comment: str
+
+    @staticmethod
+    def resolve_actor(obj: Any) -> str | None:
+        return obj.actor.display_name if obj.actor_id else None
+
+
+class AlarmDetailOut(AlarmOut):
+    project_id: int
+    assignee_id: int | None
+    acknowledged_at: dt.datetime | None
+    cleared_at: dt.datetime | None
+    history: list[AlarmEventOut]
+
+
+class AlarmCommentIn(Schema):
+    comment: str = ""
+
+
+class AlarmAssignIn(Schema):
+    assignee: int

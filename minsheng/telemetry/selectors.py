@@ -86,3 +86,155 @@ def water_dashboard(project: Project, *, now: Any = None) -> dict[str, Any]:
                             "chlorine": latest.get((d.pk, "chlorine"))})
     return {"households": households, "districts": districts, "quality": quality, "allowance": allowance,
             "alarms": alarms_for(project).filter(closed=False, device__in=devices)}
+
+
+# ---------------------------------------------------------------------------------------------
+# dashboards. Every read of readings for a chart goes through `hourly_series` / `latest_values`:
+# they read the raw readings today and can switch to the minute/hour roll-ups without the views
+# noticing.
+
+WATER_KINDS = ("water_meter", "flow_meter", "water_quality")
+# The metric each kind of device is charted by.
+CHART_METRIC = {"noise": "laeq", "dust": "pm10", "crane": "load_moment_pct", "water_meter": "flow",
+                "flow_meter": "flow", "water_quality": "turbidity", "bike_dock": "docked"}
+
+
+def water_projects(projects: Any) -> set[int]:
+    """Which of these projects have rural-water devices (a village water page)."""
+    return set(Device.objects.filter(project__in=projects, kind__in=WATER_KINDS)
+               .values_list("project_id", flat=True).distinct())
+
+
+def latest_values(devices: list[Device], *, since: Any = None) -> dict[int, dict[str, tuple[Any, float]]]:
+    """Each device's latest (time, value) per metric, over the last week."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from minsheng.telemetry.metrics import METRICS
+
+    since = since or timezone.now() - dt.timedelta(days=7)
+    out: dict[int, dict[str, tuple[Any, float]]] = {}
+    for device in devices:
+        values: dict[str, tuple[Any, float]] = {}
+        for metric in METRICS.get(device.kind, {}):
+            row = (Reading.objects.filter(device=device, metric=metric, time__gte=since).order_by("-time")
+                   .values_list("time", "value").first())
+            if row is not None:
+                values[metric] = row
+        out[device.pk] = values
+    return out
+
+
+def hourly_series(devices: list[Device], metric: str, *, since: Any, until: Any) -> dict[int, list[tuple[Any, float]]]:
+    """Hourly means of one metric per device in [since, until), local hours, for charts."""
+    from collections import defaultdict
+
+    from django.utils import timezone
+
+    sums: dict[tuple[int, Any], list[float]] = defaultdict(lambda: [0.0, 0])
+    for device_id, at, value in (Reading.objects.filter(device__in=devices, metric=metric, time__gte=since,
+                                                        time__lt=until)
+                                 .values_list("device_id", "time", "value")):
+        hour = timezone.localtime(at).replace(minute=0, second=0, microsecond=0)
+        acc = sums[(device_id, hour)]
+        acc[0] += value
+        acc[1] += 1
+    out: dict[int, list[tuple[Any, float]]] = {d.pk: [] for d in devices}
+    for (device_id, hour), (total, count) in sorted(sums.items(), key=lambda kv: kv[0][1]):
+        out[device_id].append((hour, round(total / count, 3)))
+    return out
+
+
+def _metric_labels() -> dict[str, Any]:
+    from django.utils.translation import gettext_lazy as _
+    from django.utils.translation import pgettext_lazy
+
+    return {"laeq": _("等效声级"), "lmax": _("最大声级"), "pm10": "PM10", "pm25": "PM2.5",
+            "load_moment_pct": _("力矩百分比"), "wind_speed": _("风速"), "flow": pgettext_lazy("water", "流量"),
+            "volume": _("累计用水量"), "turbidity": _("浑浊度"), "chlorine": _("游离氯"),
+            "docked": _("在桩车辆"), "rentals": _("借车次数"), "snapshots": _("抓拍次数")}
+
+
+def _points(devices: list[Device], now: Any) -> list[dict[str, Any]]:
+    return [{"name": d.name, "kind": str(d.get_kind_display()), "lat": float(d.latitude), "lng": float(d.longitude),
+             "offline": d.is_offline(now)} for d in devices if d.latitude is not None and d.longitude is not None]
+
+
+def _charts(devices: list[Device], kinds: list[str], *, since: Any, until: Any) -> list[dict[str, Any]]:
+    from minsheng.telemetry.metrics import METRICS, DeviceKind
+
+    labels = _metric_labels()
+    charts = []
+    for kind in kinds:
+        group = [d for d in devices if d.kind == kind]
+        metric = CHART_METRIC.get(kind)
+        if not group or not metric:
+            continue
+        series = hourly_series(group, metric, since=since, until=until)
+        charts.append({"id": f"chart-{kind}", "title": f"{DeviceKind(kind).label} · {labels.get(metric, metric)}",
+                       "unit": METRICS[kind][metric].unit,
+                       "series": [{"name": d.name, "data": [[h.isoformat(), v] for h, v in series[d.pk]]}
+                                  for d in group]})
+    return charts
+
+
+def site_dashboard(project: Project, *, now: Any = None) -> dict[str, Any]:
+    """A project's live site page: devices with their latest values and online state, open alarms,
+    24-hour charts per kind of device, and the devices' positions."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from minsheng.telemetry.metrics import METRICS
+
+    now = now or timezone.now()
+    devices = list(devices_for(project))
+    latest = latest_values(devices)
+    labels = _metric_labels()
+    rows = []
+    for d in devices:
+        units = METRICS.get(d.kind, {})
+        rows.append({"device": d, "offline": d.is_offline(now), "values": [
+            {"label": labels.get(m, m), "unit": units[m].unit, "value": v, "at": t}
+            for m, (t, v) in latest[d.pk].items()]})
+    open_alarms = list(alarms_for(project).filter(closed=False)[:50])
+    kinds = sorted({d.kind for d in devices})
+    return {
+        "now": now, "rows": rows, "alarms": open_alarms,
+        "device_count": len(devices), "offline_count": sum(1 for r in rows if r["offline"]),
+        "alarm_count": len(open_alarms), "unacknowledged_count": sum(1 for a in open_alarms if not a.acknowledged),
+        "chart_data": {"charts": _charts(devices, kinds, since=now - dt.timedelta(hours=24), until=now),
+                       "points": _points(devices, now)},
+    }
+
+
+def village_water(project: Project, *, now: Any = None) -> dict[str, Any]:
+    """The village water page in plain words: how many places may be leaking today, whether the
+    water is fit to drink (no active water-quality alarm and a reading in the last day), meters off
+    line; plus the detail of `water_dashboard`, charts and the map."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from minsheng.telemetry.models import AlarmStatus
+
+    now = now or timezone.now()
+    base = water_dashboard(project, now=now)
+    devices = [r["device"] for r in base["households"]] + [r["device"] for r in base["districts"]] + [
+        r["device"] for r in base["quality"]]
+    leaks = [r for r in base["households"] if r["verdict"].suspected] + [
+        r for r in base["districts"] if r["mnf"].suspected]
+    quality_devices = [r["device"] for r in base["quality"]]
+    fresh = any(d.last_seen_at and now - d.last_seen_at <= dt.timedelta(hours=24) for d in quality_devices)
+    bad = Alarm.objects.filter(device__in=quality_devices, closed=False, status=AlarmStatus.ACTIVE).exists()
+    quality = "none" if not quality_devices or not fresh else ("bad" if bad else "ok")
+    return base | {
+        "now": now, "leak_count": len(leaks), "leaks": leaks, "quality_verdict": quality,
+        "household_count": len(base["households"]),
+        "offline_count": sum(1 for d in devices if d.is_offline(now)),
+        "devices": devices,
+        "chart_data": {"charts": _charts(devices, ["flow_meter", "water_quality"],
+                                         since=now - dt.timedelta(hours=48), until=now),
+                       "points": _points(devices, now)},
+    }

@@ -60,7 +60,30 @@ def alarm_action(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("telemetry:alarm", pk=pk)
 
 
+def _map(context: dict) -> dict:
+    return context | {"tile_url": settings.MINSHENG_MAP_TILE_URL,
+                      "tile_attribution": getattr(settings, "MINSHENG_MAP_ATTRIBUTION", ""),
+                      "poll_seconds": POLL_SECONDS}
+
+
+POLL_SECONDS = 30
+
+
 @console_view
 def water(request: HttpRequest, pk: int) -> HttpResponse:
+    """The village water page, readable by a village representative; its live part refreshes itself."""
     project = project_get(request.user, pk=pk)
-    return render(request, "telemetry/water.html", {"project": project, **selectors.water_dashboard(project)})
+    context = _map({"project": project, **selectors.village_water(project)})
+    if request.GET.get("live") == "1":
+        return render(request, "telemetry/_water_live.html", context)
+    return render(request, "telemetry/water.html", context)
+
+
+@console_view
+def site(request: HttpRequest, pk: int) -> HttpResponse:
+    """A project's live site dashboard: devices, open alarms, charts and the map."""
+    project = project_get(request.user, pk=pk)
+    context = _map({"project": project, **selectors.site_dashboard(project)})
+    if request.GET.get("live") == "1":
+        return render(request, "telemetry/_site_live.html", context)
+    return render(request, "telemetry/site.html", context)
