@@ -121,7 +121,7 @@ def metrics_page(request: HttpRequest) -> HttpResponse:
 
     form = forms.MetricsForm(request.GET)
     group = form.cleaned_data["group"] if form.is_valid() and form.cleaned_data["group"] else "department"
-    rows = metrics.metrics(selectors.requests_visible(request.user), group)
+    rows = metrics.metrics_for(request.user, group)
     chart_rows = [{k: (str(v) if v is not None else None) for k, v in r.items() if k != "key"} for r in rows]
     return render(request, "feedback/console_metrics.html",
                   {"form": form, "rows": rows, "group": group, "chart_rows": chart_rows,
@@ -139,7 +139,7 @@ def metrics_xlsx(request: HttpRequest) -> HttpResponse:
 
     form = forms.MetricsForm(request.GET)
     group = form.cleaned_data["group"] if form.is_valid() and form.cleaned_data["group"] else "department"
-    rows = metrics.metrics(selectors.requests_visible(request.user), group)
+    rows = metrics.metrics_for(request.user, group)
     wb = Workbook()
     ws = wb.active
     ws.title = _("诉求统计")
