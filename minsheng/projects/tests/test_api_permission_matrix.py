@@ -49,6 +49,7 @@ def _only(ok: int, who: set[str], others: int = 403) -> dict[str, Any]:
 
 MANAGERS = {"dept_officer", "sysadmin"}
 INSPECTORS = {"supervisor", "township_inspector", "dept_officer", "sysadmin"}
+ALARM_HANDLERS = {"supervisor", "dept_officer", "sysadmin"}
 
 _FEEDBACK_SEE = {r: (200, 404) for r in ROLE_ORDER} | {
     r: (404, 404) for r in ("supervisor", "evaluator", "contractor")} | {"sysadmin": (200, 200),
@@ -104,6 +105,21 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/telemetry"): {r: 400 for r in ROLE_ORDER},
     ("GET", "/projects/{project_id}/devices"): _SEE,
     ("GET", "/projects/{project_id}/alarms"): _SEE,
+    # supervision from the phone: an inspection synced with its idempotency key (the body names the
+    # project); photos are added by the inspection's own inspector only (own: the supervisor's).
+    ("POST", "/inspections"): _only(201, INSPECTORS),
+    ("POST", "/inspections/{inspection_id}/photos"): _only(201, {"supervisor"}),
+    # village representatives' observations: nobody here is a 村民代表 (their own tests cover them).
+    ("GET", "/projects/{project_id}/observations"): _SEE,
+    ("POST", "/projects/{project_id}/observations"): _only(201, set()),
+    # devices and alarms: who may handle an alarm is the project's responsible person and managers,
+    # its assigned supervisor and the system administrator.
+    ("GET", "/devices/{device_id}"): _SEE,
+    ("GET", "/alarms/{alarm_id}"): _SEE,
+    ("POST", "/alarms/{alarm_id}/acknowledge"): _only(200, ALARM_HANDLERS),
+    ("POST", "/alarms/{alarm_id}/clear"): _only(200, ALARM_HANDLERS),
+    ("POST", "/alarms/{alarm_id}/comments"): _only(201, ALARM_HANDLERS),
+    ("POST", "/alarms/{alarm_id}/assign"): _only(200, ALARM_HANDLERS),
     # feedback: a citizen request in the county's town, owned by its housing bureau. Department officers
     # see their own unit's requests, other staff their subtree; only the owner unit acts on one.
     ("GET", "/citizen-requests"): _ALL_200,
@@ -153,6 +169,7 @@ def _county(org, c: str) -> dict[str, Any]:
             for p in (project, gated):
                 services.member_add(actor=org.user("a_housing"), project=p, user=org.user(key), role=role)
     upload(org, fresh(project), DocumentKind.PROPOSAL, who=officer)
+    inspection, device, alarm = _site(org, project, org.user("a_supervisor" if c == "a" else officer))
     town = org.town_a if c == "a" else org.town_b
     from minsheng.feedback import services as feedback_services
 
@@ -167,7 +184,40 @@ def _county(org, c: str) -> dict[str, Any]:
         "division": town,
         "lead": org.depts[f"{c}.housing"],
         "person": org.user(officer),
+        "inspection": inspection,
+        "device": device,
+        "alarm": alarm,
     }
+
+
+def _site(org, project, inspector) -> tuple[Any, Any, Any]:
+    """An inspection (by `inspector`), a noise sensor and an open alarm on it."""
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from minsheng.construction import services as construction
+    from minsheng.telemetry import alarms
+    from minsheng.telemetry.models import Device
+
+    inspection = construction.inspection_record(actor=inspector, project=project, passed=True,
+                                                inspected_at=timezone.now() - dt.timedelta(hours=1),
+                                                checklist={"安全防护": "ok"})
+    device = Device(device_id=f"matrix-{project.pk}", kind="noise", name="噪声", project=project)
+    device.set_credential()
+    device.save()
+    with transaction.atomic():
+        alarm = alarms.raise_or_update(device=device, alarm_type="matrix", severity="major", message="噪声超标",
+                                       value=80.0, at=timezone.now())
+    return inspection, device, alarm
+
+
+def _jpeg() -> bytes:
+    from PIL import Image
+
+    out = io.BytesIO()
+    Image.new("RGB", (8, 8), (90, 90, 90)).save(out, format="JPEG")
+    return out.getvalue()
 
 
 @pytest.fixture
@@ -183,6 +233,9 @@ def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
         item_id=objs["item"].pk,
         request_id=objs["request"].pk,
         citizen_request_id=objs["citizen_request"].pk,
+        inspection_id=objs["inspection"].pk,
+        device_id=objs["device"].pk,
+        alarm_id=objs["alarm"].pk,
     )
     body: dict[str, Any] | None = None
     if (method, path) == ("POST", "/projects"):
@@ -218,6 +271,22 @@ def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
         body = {"wbs_item": objs["item"].pk, "period_end": "2025-01-01", "progress": "50"}
     elif (method, path) == ("POST", "/citizen-requests/{citizen_request_id}/reply"):
         body = {"text": "已安排物业本周内处理"}
+    elif path == "/inspections":
+        import uuid
+
+        body = {"idempotency_key": str(uuid.uuid4()), "project": objs["project"].pk, "passed": True,
+                "inspected_at": "2025-01-01T10:00:00+08:00", "checklist": {"安全防护": "ok"}}
+    elif (method, path) == ("POST", "/projects/{project_id}/observations"):
+        body = {"kind": "quality", "text": "管沟未回填"}
+    elif path.startswith("/alarms/") and method == "POST":
+        body = {"comment": "复测达标", "assignee": objs["person"].pk}
+    if path.endswith("/photos"):
+        from django.utils import timezone
+
+        photo = io.BytesIO(_jpeg())
+        photo.name = "site.jpg"
+        return client.post(url, {"file": photo, "taken_at": timezone.now().isoformat(), "latitude": "30.05",
+                                 "longitude": "119.6"})
     if path.endswith("/documents") and method == "POST":
         upload_file = io.BytesIO(PDF_BYTES)
         upload_file.name = "fsr.pdf"
