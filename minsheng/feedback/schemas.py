@@ -32,3 +32,56 @@ class CitizenRequestOut(Schema):
 
 class ReplyIn(Schema):
     text: str
+
+
+class NoteIn(Schema):
+    note: str
+
+
+class WaitIn(Schema):
+    waiting: bool
+    note: str = ""
+
+
+class TransferIn(Schema):
+    to_unit: int
+    reason: str
+
+
+class ReasonIn(Schema):
+    reason: str
+
+
+class DecideIn(Schema):
+    unit: int
+
+
+class ReturnVisitIn(Schema):
+    resolved: bool
+    satisfaction: int
+    comment: str = ""
+
+
+class ReopenIn(Schema):
+    receipt_code: str
+    phone: str = ""
+    reason: str
+
+
+class ReopenOut(Schema):
+    receipt_code: str
+    status: str
+    reopen_count: int
+
+
+class TransferOut(Schema):
+    id: int
+    citizen_request: int
+    from_unit: int
+    to_unit: int
+    reason: str
+    status: str
+    requested_at: dt.datetime
+    deadline: dt.datetime
+    coordinator: int | None
+    coordinator_deadline: dt.datetime | None

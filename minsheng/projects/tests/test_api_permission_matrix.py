@@ -57,6 +57,16 @@ _FEEDBACK_SEE = {r: (200, 404) for r in ROLE_ORDER} | {
 _FEEDBACK_ACT = {r: ((403, 404) if v == (200, 404) else v) for r, v in _FEEDBACK_SEE.items()} | {
     "dept_officer": (200, 404)}
 
+
+def _feedback_act(ok: int) -> dict[str, Any]:
+    """The owner unit gets `ok` (a 409 when the fresh request is not yet in the step's state)."""
+    return _FEEDBACK_ACT | {"dept_officer": (ok, 404), "sysadmin": (ok, ok)}
+
+
+def _feedback_no_transfer() -> dict[str, Any]:
+    """Transfer steps on a request with no transfer pending: 409 for whoever can see it."""
+    return {r: tuple(409 if s == 200 else s for s in v) for r, v in _FEEDBACK_SEE.items()}
+
 MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/me"): _ALL_200,
     ("GET", "/divisions"): _ALL_200,
@@ -126,6 +136,32 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/citizen-requests/{citizen_request_id}"): _FEEDBACK_SEE,
     ("POST", "/citizen-requests/{citizen_request_id}/accept"): _FEEDBACK_ACT,
     ("POST", "/citizen-requests/{citizen_request_id}/reply"): _FEEDBACK_ACT,
+    # procurement: published tenders are public to bidders (contractor sees them in any county); only a
+    # supplier's account asks or bids; a bid is visible to its supplier alone before the opening; a
+    # variation is decided by the managing officer or a leader, never by its proposer (here the 发改 officer).
+    ("GET", "/tenders"): _ALL_200,
+    ("GET", "/tenders/{tender_id}"): _SEE | {"contractor": (200, 200)},
+    ("GET", "/tenders/{tender_id}/clarifications"): _SEE | {"contractor": (200, 200)},
+    ("POST", "/tenders/{tender_id}/clarifications"): _only(201, {"contractor"}) | {"contractor": (201, 201)},
+    ("GET", "/tenders/{tender_id}/bids"): _SEE | {"contractor": (200, 200)},
+    ("POST", "/tenders/{tender_id}/bids"): _only(201, {"contractor"}) | {"contractor": (201, 201)},
+    ("POST", "/bids/{bid_id}/withdraw"): {r: (404, 404) for r in ROLE_ORDER}
+    | {"contractor": (200, 200), "anonymous": (401, 401)},
+    ("GET", "/contracts"): _ALL_200,
+    ("GET", "/contracts/{contract_id}"): _SEE,
+    ("GET", "/contracts/{contract_id}/variations"): _SEE,
+    ("POST", "/contracts/{contract_id}/variations"): _only(201, MANAGERS),
+    ("POST", "/variations/{variation_id}/decision"): _only(200, MANAGERS | {"leader"}),
+    ("POST", "/citizen-requests/{citizen_request_id}/contact"): _FEEDBACK_ACT,
+    ("POST", "/citizen-requests/{citizen_request_id}/wait"): _feedback_act(409),
+    ("POST", "/citizen-requests/{citizen_request_id}/transfer"): _feedback_act(201),
+    ("POST", "/citizen-requests/{citizen_request_id}/transfer/accept"): _feedback_no_transfer(),
+    ("POST", "/citizen-requests/{citizen_request_id}/transfer/refuse"): _feedback_no_transfer(),
+    ("POST", "/citizen-requests/{citizen_request_id}/transfer/decide"): _feedback_no_transfer(),
+    ("POST", "/citizen-requests/{citizen_request_id}/return-visit"): _feedback_act(409),
+    ("POST", "/citizen-requests/{citizen_request_id}/close"): _feedback_act(409),
+    # The citizen's reopen takes no login (receipt code and phone); the fresh request is not closed.
+    ("POST", "/citizen-requests/reopen"): {r: 409 for r in ROLE_ORDER},
 }
 
 
@@ -176,13 +212,16 @@ def _county(org, c: str) -> dict[str, Any]:
     citizen_request = feedback_services.request_submit(actor=None, data=feedback_services.Submission(
         kind="enquiry", category="housing", description="咨询老旧小区改造的时间安排", division=town,
         phone="13800001234"))
-    return {
+    from minsheng.procurement.tests.factories import matrix_objects
+
+    return matrix_objects(org, c, project) | {
         "citizen_request": citizen_request,
         "project": project,
         "item": item,
         "request": req,
         "division": town,
         "lead": org.depts[f"{c}.housing"],
+        "other_unit": org.depts[f"{c}.civil"],
         "person": org.user(officer),
         "inspection": inspection,
         "device": device,
@@ -233,6 +272,10 @@ def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
         item_id=objs["item"].pk,
         request_id=objs["request"].pk,
         citizen_request_id=objs["citizen_request"].pk,
+        tender_id=objs["tender"].pk,
+        bid_id=objs["bid"].pk,
+        contract_id=objs["contract"].pk,
+        variation_id=objs["variation"].pk,
         inspection_id=objs["inspection"].pk,
         device_id=objs["device"].pk,
         alarm_id=objs["alarm"].pk,
@@ -271,6 +314,28 @@ def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
         body = {"wbs_item": objs["item"].pk, "period_end": "2025-01-01", "progress": "50"}
     elif (method, path) == ("POST", "/citizen-requests/{citizen_request_id}/reply"):
         body = {"text": "已安排物业本周内处理"}
+    elif (method, path) == ("POST", "/tenders/{tender_id}/clarifications"):
+        body = {"question": "是否接受联合体投标？"}
+    elif (method, path) == ("POST", "/tenders/{tender_id}/bids"):
+        body = {"price": "300000", "technical": "矩阵方案"}
+    elif (method, path) == ("POST", "/contracts/{contract_id}/variations"):
+        body = {"reason": "增加工程量", "amount": "1000"}
+    elif (method, path) == ("POST", "/variations/{variation_id}/decision"):
+        body = {"approve": True, "comment": "同意"}
+    elif path.endswith("/contact"):
+        body = {"note": "已电话联系群众"}
+    elif path.endswith("/wait"):
+        body = {"waiting": True, "note": "请补充现场照片"}
+    elif path.endswith("/transfer"):
+        body = {"to_unit": objs["other_unit"].pk, "reason": "属于民政救助范围"}
+    elif path.endswith("/transfer/refuse"):
+        body = {"reason": "不属于本单位职责"}
+    elif path.endswith("/transfer/decide"):
+        body = {"unit": objs["lead"].pk}
+    elif path.endswith("/return-visit"):
+        body = {"resolved": True, "satisfaction": 5}
+    elif path == "/citizen-requests/reopen":
+        body = {"receipt_code": objs["citizen_request"].receipt_code, "phone": "13800001234", "reason": "问题仍未解决"}
     elif path == "/inspections":
         import uuid
 
