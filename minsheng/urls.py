@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/", api.urls),
     path("console/ledger/", include("minsheng.ledger.console_urls")),
     path("console/feedback/", include("minsheng.feedback.console_urls")),
+    path("console/finance/", include("minsheng.finance.console_urls")),
     path("console/", include("minsheng.construction.console_urls")),
     path("console/", include("minsheng.telemetry.console_urls")),
     path("console/", include("minsheng.console.urls")),
