@@ -12,6 +12,8 @@ urlpatterns = [
     path("console/ledger/", include("minsheng.ledger.console_urls")),
     path("console/feedback/", include("minsheng.feedback.console_urls")),
     path("console/finance/", include("minsheng.finance.console_urls")),
+    path("console/insight/", include("minsheng.insight.console_urls")),
+    path("console/procurement/", include("minsheng.procurement.console_urls")),
     path("console/", include("minsheng.construction.console_urls")),
     path("console/", include("minsheng.telemetry.console_urls")),
     path("console/", include("minsheng.console.urls")),
@@ -19,6 +21,7 @@ urlpatterns = [
     path("feedback/", include("minsheng.feedback.urls")),
     path("open311/v2/", include("minsheng.feedback.open311_urls")),
     path("ocds/v1/", include("minsheng.procurement.ocds.urls")),
+    path("procurement/", include("minsheng.procurement.urls")),
     path("", include("minsheng.portal.urls")),
 ]
 

@@ -145,7 +145,7 @@ class Built:
 
 
 def process(org: Org, stage: str = "paid", *, method: str = "open", county: str = "a",
-            prices: tuple[str, ...] = ("3650000.00", "3720000.00", "3880000.00")) -> Built:
+            prices: tuple[str, ...] = ("3650000.00", "3790000.00", "3880000.00")) -> Built:
     """A realistic tender-to-payment process in county `county`, advanced to `stage` (one of STAGES)."""
     reached = STAGES.index(stage)
     actor = org.user(f"{county}_housing")
