@@ -41,6 +41,7 @@ JOBS: list[Job] = [
     Job("rectification-escalation", "minsheng.construction.tasks.escalate_overdue_rectifications",
         {"hour": "8", "minute": "10"}),
     Job("telemetry-offline", "minsheng.telemetry.tasks.check_devices_offline", {"minute": "*/5"}),
+    Job("insight-redflags", "minsheng.insight.tasks.recompute_red_flags", {"hour": "1", "minute": "40"}),
     Job("evm-snapshots", "minsheng.finance.tasks.take_evm_snapshots", {"hour": "6", "minute": "30"}),
 ]
 
