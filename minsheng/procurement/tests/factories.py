@@ -110,3 +110,47 @@ def opened_tender(org: Any, prices: list[str], *, criteria: str = AwardCriteria.
     services.tender_open(actor=org.user("a_housing"), tender=setup.tender, shares=setup.shares[:2])
     setup.tender.refresh_from_db()
     return setup
+
+
+def matrix_objects(org: Any, county: str, project: Any) -> dict[str, Any]:
+    """For the API permission matrix: in the county's project, a published tender; another on which the
+    shared contractor account (a_contractor) has a sealed bid; and a signed contract with a proposed
+    variation (proposed by the county's 发改 officer, so the housing officer may decide it)."""
+    from minsheng.procurement.models import AwardCriteria
+
+    officer = org.user(f"{county}_housing")
+    contractor_supplier, _created = Supplier.objects.get_or_create(
+        credit_code="91330100MATRIX0001", defaults={"name": "青溪建工"})
+    contractor_supplier.users.add(org.user("a_contractor"))
+    budget = approved_budget(project, total="9000000")
+    now = timezone.now()
+
+    def tender(**kw: Any) -> Tender:
+        return services.tender_create(actor=officer, project=project, budget_version=budget, title="矩阵招标",
+                                      category="works", value="500000", **kw)
+
+    def publish(t: Tender, at: dt.datetime, days: int) -> list[str]:
+        out = services.tender_publish(actor=officer, tender=t, holders=holders_for(org, county), now=at,
+                                      submission_deadline=at + dt.timedelta(days=days))
+        return [s for _h, s in out.shares]
+
+    open_tender = tender(method=Method.OPEN)
+    publish(open_tender, now, 21)
+    bid_tender = tender(method=Method.OPEN)
+    publish(bid_tender, now, 21)
+    sealed = services.bid_submit(actor=org.user("a_contractor"), tender=bid_tender, supplier=contractor_supplier,
+                                 price="400000", technical="矩阵投标").bid
+    done = tender(method=Method.NEGOTIATION, method_reason="矩阵", award_criteria=AwardCriteria.PRICE_ONLY)
+    shares = publish(done, now - dt.timedelta(days=10), 4)
+    winner, _s = bidder()
+    services.bid_submit(actor=winner, tender=done, price="450000", technical="矩阵",
+                        now=now - dt.timedelta(days=8))
+    services.tender_open(actor=officer, tender=done, shares=shares[:2], now=now - dt.timedelta(days=6))
+    services.evaluation_finish(actor=officer, tender=done)
+    award = services.award_make(actor=officer, tender=done, now=now - dt.timedelta(days=5))
+    today = timezone.localdate()
+    contract = services.contract_sign(actor=officer, award=award, number=f"HT-MATRIX-{county}", title="矩阵合同",
+                                      signed_on=today, period_start=today, period_end=today + dt.timedelta(days=90))
+    variation = services.variation_propose(actor=org.user(f"{county}_drc"), contract=contract, reason="矩阵变更",
+                                           amount="1000")
+    return {"tender": open_tender, "bid": sealed, "contract": contract, "variation": variation}

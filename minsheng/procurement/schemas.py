@@ -1,0 +1,133 @@
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from ninja import Field, Schema
+
+
+class TenderOut(Schema):
+    id: int
+    reference: str
+    title: str
+    project: int = Field(alias="project_id")
+    project_code: str = Field(alias="project.code")
+    category: str
+    method: str
+    method_reason: str
+    award_criteria: str
+    price_weight: int
+    value: Decimal
+    currency: str
+    status: str
+    published_at: dt.datetime | None
+    clarification_deadline: dt.datetime | None
+    submission_deadline: dt.datetime | None
+    opened_at: dt.datetime | None
+    key_threshold: int
+    key_share_count: int
+    bids_received: int = 0
+
+
+class ClarificationIn(Schema):
+    question: str
+
+
+class ClarificationOut(Schema):
+    id: int
+    question: str
+    answer: str
+    asked_at: dt.datetime
+    answered_at: dt.datetime | None
+
+
+class AttachmentIn(Schema):
+    name: str
+    sha256: str
+
+
+class BidIn(Schema):
+    price: str = Field(..., description="Yuan, at most two decimals, as a string")
+    technical: str
+    attachments: list[AttachmentIn] = []
+    supplier: int | None = Field(None, description="Which of the caller's suppliers bids (default: the first)")
+
+
+class BidOut(Schema):
+    id: int
+    tender: int = Field(alias="tender_id")
+    supplier: str = Field(alias="supplier.name")
+    submitted_at: dt.datetime
+    commitment: str
+    ledger_index: int | None
+    status: str
+    price: Decimal | None = None
+    commitment_ok: bool | None = None
+    ledger_ok: bool | None = None
+    rank: int | None = None
+    total_score: Decimal | None = None
+
+
+class ReceiptOut(Schema):
+    bid: int
+    commitment: str
+    salt: str = Field(..., description="Shown once: SHA-256(RFC 8785 document ‖ salt) = commitment")
+    ledger_index: int
+    submitted_at: dt.datetime
+
+
+class MilestoneOut(Schema):
+    id: int
+    position: int
+    title: str
+    due_date: dt.date
+    amount: Decimal
+    wbs_item: int | None = Field(None, alias="wbs_item_id")
+    status: str
+
+
+class VariationIn(Schema):
+    reason: str
+    amount: str = Field(..., description="Yuan; negative for a reduction")
+    days: int = 0
+
+
+class VariationOut(Schema):
+    id: int
+    number: int
+    reason: str
+    amount: Decimal
+    days: int
+    status: str
+    requested_at: dt.datetime
+    decided_at: dt.datetime | None
+
+
+class DecisionIn(Schema):
+    approve: bool
+    comment: str = ""
+
+
+class ContractOut(Schema):
+    id: int
+    number: str
+    title: str
+    project: int = Field(alias="project_id")
+    tender: int | None = Field(None, alias="tender_id")
+    supplier: str = Field(alias="supplier.name")
+    value: Decimal
+    currency: str
+    signed_on: dt.date
+    period_start: dt.date
+    period_end: dt.date
+    quality_standards: str
+    status: str
+
+
+class ContractDetailOut(ContractOut):
+    ceiling: Decimal
+    variation_share_percent: Decimal
+    variation_warn: bool
+    needs_leader_approval: bool
+    milestones: list[MilestoneOut]
+    variations: list[VariationOut]
