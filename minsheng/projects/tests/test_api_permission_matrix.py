@@ -67,8 +67,17 @@ def _feedback_no_transfer() -> dict[str, Any]:
     """Transfer steps on a request with no transfer pending: 409 for whoever can see it."""
     return {r: tuple(409 if s == 200 else s for s in v) for r, v in _FEEDBACK_SEE.items()}
 
+# insight: red flags are seen by those who review them (leader, finance officer, auditor) in their area and by
+# the flag's named owner (here the project's housing officer), who may not decide it.
+_REDFLAG_SEE = {r: (404, 404) for r in ROLE_ORDER} | {
+    r: (200, 404) for r in ("leader", "finance_officer", "auditor", "dept_officer")} | {
+    "sysadmin": (200, 200), "anonymous": (401, 401)}
+
 MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/me"): _ALL_200,
+    ("GET", "/redflags"): _ALL_200,
+    ("GET", "/redflags/{flag_id}"): _REDFLAG_SEE,
+    ("POST", "/redflags/{flag_id}/decision"): _REDFLAG_SEE | {"dept_officer": (403, 404)},
     ("GET", "/divisions"): _ALL_200,
     ("GET", "/divisions/{division_id}"): _SEE
     | {r: (404, 404) for r in ("supervisor", "evaluator", "contractor")},
@@ -216,6 +225,7 @@ def _county(org, c: str) -> dict[str, Any]:
 
     return matrix_objects(org, c, project) | {
         "citizen_request": citizen_request,
+        "redflag": _redflag(org, project, org.user(officer)),
         "project": project,
         "item": item,
         "request": req,
@@ -227,6 +237,14 @@ def _county(org, c: str) -> dict[str, Any]:
         "device": device,
         "alarm": alarm,
     }
+
+
+def _redflag(org, project, owner) -> Any:
+    from minsheng.insight.models import RedFlag
+
+    return RedFlag.objects.create(kind="single_bid", subject_type="procurement.tender", subject_id=project.pk,
+                                  subject_label="矩阵", project=project, department=project.lead_department,
+                                  division_path=project.division_path, reason="矩阵", owner=owner)
 
 
 def _site(org, project, inspector) -> tuple[Any, Any, Any]:
@@ -276,6 +294,7 @@ def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
         bid_id=objs["bid"].pk,
         contract_id=objs["contract"].pk,
         variation_id=objs["variation"].pk,
+        flag_id=objs["redflag"].pk,
         inspection_id=objs["inspection"].pk,
         device_id=objs["device"].pk,
         alarm_id=objs["alarm"].pk,
@@ -302,6 +321,8 @@ def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
         body = {"progress": "50"}
     elif (method, path) == ("POST", "/projects/{project_id}/gates"):
         body = {"to_stage": "proposal"}
+    elif path == "/redflags/{flag_id}/decision":
+        body = {"status": "confirmed", "comment": "矩阵核查"}
     elif path.endswith("/decision"):
         body = {"approve": True, "comment": "同意"}
     elif (method, path) == ("POST", "/projects/{project_id}/supervision-logs"):
