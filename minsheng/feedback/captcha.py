@@ -82,7 +82,9 @@ def new() -> Challenge:
 
 def text_question(a: int, b: int, plus: bool) -> str:
     words = {"a": WORDS[a], "b": WORDS[b]}
-    return (_("%(a)s加%(b)s等于几？请用数字填写答案。") if plus else _("%(a)s减%(b)s等于几？请用数字填写答案。")) % words
+    if plus:
+        return _("%(a)s加%(b)s等于几？请用数字填写答案。") % words
+    return _("%(a)s减%(b)s等于几？请用数字填写答案。") % words
 
 
 def _entry(token: str) -> tuple[str, dict] | None:
