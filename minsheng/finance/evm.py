@@ -184,7 +184,7 @@ def health(m: Measures, *, approved_design: Decimal | None) -> Health:
         raise_to(RED, "tcpi_gap")
     if approved_design is not None and m.eac is not None and m.eac > approved_design:
         raise_to(RED, "eac_over_design")
-    if m.eac is None and m.ac > 0:
+    if m.ev == 0 and m.ac > 0:
         raise_to(RED, "spent_nothing_earned")
     return Health(level, reasons)
 
