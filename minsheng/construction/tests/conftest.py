@@ -9,6 +9,13 @@ import pytest
 from django.utils import timezone
 from PIL import Image
 
+# The browser fixtures (Debian chromium, live database with the audit triggers lifted for flushes) are
+# the console's; the phone-inspection and dashboard browser tests reuse them.
+from minsheng.console.tests.test_browser import (  # noqa: F401
+    _audit_triggers_back_after_module,
+    browser,
+    live_db,
+)
 from minsheng.projects import services as project_services
 from minsheng.projects.models import MemberRole
 from minsheng.testing.factories import WbsItemFactory, project_in

@@ -58,22 +58,21 @@
     layer.clearLayers();
     if (!points.length) { map.setView([30, 120], 8); return; }
     var bounds = window.L.latLngBounds(points.map(function (p) { return [p.lat, p.lng]; }));
-    var box = bounds.pad(0.2);
+    var c = bounds.getCenter(), dLat = Math.max(bounds.getNorth() - bounds.getSouth(), 0.002) * 0.6,
+        dLng = Math.max(bounds.getEast() - bounds.getWest(), 0.002) * 0.6;
+    var box = window.L.latLngBounds([c.lat - dLat, c.lng - dLng], [c.lat + dLat, c.lng + dLng]);
     if (!el.dataset.tiles) {  // no tiles: a plain boundary around the devices
       window.L.rectangle(box, {color: "#64748b", weight: 1, dashArray: "4 4", fill: false}).addTo(layer);
     }
-    points.forEach(function (p, i) {
+    points.forEach(function (p) {
       // Devices at the same spot are spread on a small circle so each stays visible.
       var same = points.filter(function (q) { return q.lat === p.lat && q.lng === p.lng; });
       var k = same.indexOf(p), r = same.length > 1 ? 0.0004 : 0;
       var at = [p.lat + r * Math.sin(2 * Math.PI * k / same.length), p.lng + r * Math.cos(2 * Math.PI * k / same.length)];
-      window.L.circleMarker(at, {radius: 9, weight: 2, color: "#fff",
+      window.L.circleMarker(at, {radius: 9, weight: 2, color: "#fff", className: "device-marker",
                                  fillColor: p.offline ? "#b71c1c" : "#1b5e20", fillOpacity: 0.9})
         .bindTooltip(p.name + " · " + p.kind + " · " + (p.offline ? el.dataset.offline : el.dataset.online))
         .addTo(layer);
-      if (i === 0 && bounds.getNorthEast().equals(bounds.getSouthWest())) {
-        box = window.L.latLng(p.lat, p.lng).toBounds(400);
-      }
     });
     map.fitBounds(box);
   }

@@ -16,5 +16,5 @@ self.addEventListener("fetch", (e) => {
       caches.open(CACHE).then((c) => c.put(e.request, copy));
     }
     return r;
-  }).catch(() => caches.match(e.request, {ignoreSearch: true})));
+  }).catch(() => caches.match(e.request, {ignoreSearch: true, ignoreVary: true})));
 });

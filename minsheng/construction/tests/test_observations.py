@@ -1,0 +1,113 @@
+"""Village representatives (村民代表): they record observations on the projects of their own village
+(or a project serving it that they were assigned to), nowhere else; the supervisor and the project
+owner see them and are notified."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.test import Client
+
+from minsheng.accounts.roles import Role
+from minsheng.construction import services
+from minsheng.construction.models import VillageObservation
+from minsheng.core.errors import NotFound, PermissionDenied, ValidationFailed
+from minsheng.core.models import DivisionLevel, Notification
+from minsheng.ledger.models import Leaf
+from minsheng.projects import services as project_services
+from minsheng.projects.models import MemberRole
+from minsheng.testing.factories import ProjectFactory, UserFactory, make_division
+
+
+@pytest.fixture
+def villages(org):
+    east = make_division("990102001201", "东村", DivisionLevel.VILLAGE, org.town_a)
+    west = make_division("990102001202", "西村", DivisionLevel.VILLAGE, org.town_a)
+    rep = UserFactory(username="rep_east", full_name="张守义", role=Role.VILLAGE_REP, division=east)
+    neighbour = UserFactory(username="rep_west", full_name="李德顺", role=Role.VILLAGE_REP, division=west)
+
+    def project(village):
+        return ProjectFactory(division=village, lead_department=org.depts["a.housing"],
+                              responsible_person=org.user("a_housing"))
+
+    own, next_door = project(east), project(west)
+    project_services.member_add(actor=org.user("a_housing"), project=own, user=org.user("a_supervisor"),
+                                role=MemberRole.SUPERVISOR)
+    return {"east": east, "rep": rep, "neighbour": neighbour, "own": own, "next_door": next_door}
+
+
+def _client(user) -> Client:
+    c = Client()
+    c.force_login(user)
+    return c
+
+
+def test_representative_records_on_own_village_project_and_people_are_told(villages, org,
+                                                                           django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = services.observation_record(actor=villages["rep"], project=villages["own"], kind="quality",
+                                            text="村口管沟挖开三天没有回填", concern=True)
+    assert entry.village == villages["east"] and entry.author == villages["rep"]
+    told = set(Notification.objects.filter(kind="village_observation").values_list("recipient__username", flat=True))
+    assert told == {"a_housing", "a_supervisor"}
+    assert Leaf.objects.filter(record_model="construction.villageobservation", record_id=str(entry.pk)).exists()
+
+
+def test_neighbouring_village_and_other_projects_are_refused(villages, org):
+    with pytest.raises(NotFound):  # the neighbouring village's project is not even visible
+        services.observation_record(actor=villages["rep"], project=villages["next_door"], kind="quality", text="x")
+    town_project = ProjectFactory(division=org.town_a, lead_department=org.depts["a.housing"],
+                                  responsible_person=org.user("a_housing"))
+    with pytest.raises(NotFound):  # a township-wide project they were not assigned to
+        services.observation_record(actor=villages["rep"], project=town_project, kind="quality", text="x")
+    with pytest.raises(PermissionDenied):  # staff who see the project are not village representatives
+        services.observation_record(actor=org.user("a_housing"), project=villages["own"], kind="quality", text="x")
+    assert not VillageObservation.objects.exists()
+
+
+def test_a_project_serving_the_village_is_open_once_the_representative_is_assigned(villages, org):
+    town_project = ProjectFactory(division=org.town_a, lead_department=org.depts["a.housing"],
+                                  responsible_person=org.user("a_housing"))
+    project_services.member_add(actor=org.user("a_housing"), project=town_project, user=villages["rep"],
+                                role=MemberRole.INSPECTOR)
+    entry = services.observation_record(actor=villages["rep"], project=town_project, kind="water", text="水压偏低")
+    assert entry.village == villages["east"]
+
+
+def test_bad_observation_writes_nothing(villages):
+    with pytest.raises(ValidationFailed) as exc:
+        services.observation_record(actor=villages["rep"], project=villages["own"], kind="gossip", text=" ")
+    assert set(exc.value.fields) == {"kind", "text"}
+    assert not VillageObservation.objects.exists()
+
+
+def test_phone_form_and_page(villages, org):
+    rep = _client(villages["rep"])
+    url = f"/console/projects/{villages['own'].pk}/observations/"
+    page = rep.get(url)
+    assert page.status_code == 200 and "记录我看到的情况" in page.content.decode()
+    bad = rep.post(url, {"kind": "quality", "text": ""})
+    assert bad.status_code == 400 and not VillageObservation.objects.exists()
+    ok = rep.post(url, {"kind": "safety", "text": "工地围挡倒了一段", "concern": "on"})
+    assert ok.status_code == 302
+    # The supervisor and the owner see it; they get no form.
+    for who in ("a_supervisor", "a_housing"):
+        body = _client(org.user(who)).get(url).content.decode()
+        assert "工地围挡倒了一段" in body and "记录我看到的情况" not in body
+    assert rep.get(f"/console/projects/{villages['next_door'].pk}/observations/").status_code == 404
+    assert _client(villages["neighbour"]).get(url).status_code == 404
+    start = rep.get("/console/village/").content.decode()
+    assert villages["own"].name in start and villages["next_door"].name not in start
+
+
+def test_api(villages, org):
+    url = f"/api/v1/projects/{villages['own'].pk}/observations"
+    r = _client(villages["rep"]).post(url, data=json.dumps({"kind": "progress", "text": "主管已铺到村委会"}),
+                                      content_type="application/json")
+    assert r.status_code == 201 and r.json()["village"] == "东村"
+    assert [o["text"] for o in _client(org.user("a_supervisor")).get(url).json()] == ["主管已铺到村委会"]
+    neighbour = _client(villages["neighbour"]).post(url, data=json.dumps({"kind": "progress", "text": "x"}),
+                                                    content_type="application/json")
+    assert neighbour.status_code == 404
+    assert VillageObservation.objects.count() == 1
