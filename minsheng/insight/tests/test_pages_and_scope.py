@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from decimal import Decimal
 
@@ -28,7 +29,7 @@ def flags(org):
     for county in ("a", "b"):
         built = f.process(org, "awarded", county=county)
         t = built.tender
-        t.submission_deadline = t.published_at + (t.submission_deadline - t.published_at) / 4
+        t.published_at = t.submission_start = t.submission_deadline - dt.timedelta(days=5)
         t.save()
         (out[county],) = services.compute_for_tender(t)
     return out
