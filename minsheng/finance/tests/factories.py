@@ -86,3 +86,50 @@ def paid(req: PaymentRequest, on: dt.date | None = None) -> PaymentRequest:
                                                     payment_voucher="PZ-1")
     req.refresh_from_db()
     return req
+
+
+def matrix_objects(org: Org, county: str, project: Project, contract: Contract) -> dict[str, Any]:
+    """For the API permission matrix, on the county's project (approved 概算 and a contract from procurement's
+    matrix objects): a draft 预算, a submitted 预算 small enough for the county finance officer, a milestone,
+    and a payment request submitted by the county's 发改 officer (so the housing officer may approve it)."""
+    from minsheng.finance.models import BudgetKind, BudgetStatus
+
+    officer = org.user(f"{county}_housing")
+
+    def version(number: int, status: str) -> BudgetVersion:
+        v = BudgetVersion.objects.create(project=project, kind=BudgetKind.BUDGET, number=number, status=status,
+                                         total=Decimal(1000), prepared_by=officer)
+        BudgetLine.objects.create(version=v, category="works", item="矩阵", quantity=Decimal(1), unit="项",
+                                  unit_cost=Decimal(1000), amount=Decimal(1000), justification="矩阵", standard="矩阵")
+        return v
+
+    milestone = ContractMilestone.objects.create(contract=contract, title="矩阵节点", amount=Decimal(100000),
+                                                 due_date=timezone.localdate() + dt.timedelta(days=30))
+    payment = PaymentRequest.objects.create(
+        project=project, contract=contract, milestone=milestone, amount=Decimal(2000), invoice_number=f"MX-{county}",
+        invoice_amount=Decimal(2000), invoice_date=timezone.localdate() - dt.timedelta(days=3),
+        measured_quantities=[{"item": "矩阵", "quantity": "1", "unit": "项"}], requested_by=org.user(f"{county}_drc"))
+    doc = Document.objects.filter(project=project).first()
+    return {
+        "budget_draft": version(1, BudgetStatus.DRAFT),
+        "budget": version(2, BudgetStatus.SUBMITTED),
+        "payment": payment,
+        "payment_body": {
+            "milestone": milestone.pk, "amount": "1000", "invoice_number": f"MY-{county}", "invoice_amount": "1000",
+            "invoice_date": timezone.localdate().isoformat(), "supervisor": org.user("a_supervisor").pk,
+            "measured_quantities": [{"item": "矩阵", "quantity": "1", "unit": "项"}],
+            "documents": [doc.pk] if doc else []},
+    }
+
+
+def matrix_body(method: str, path: str, objs: dict[str, Any]) -> dict[str, Any] | None:
+    """The request body the permission matrix sends to a finance endpoint (None: not a finance endpoint)."""
+    if (method, path) == ("POST", "/projects/{project_id}/budgets"):
+        return {"kind": "budget", "lines": [line()]}
+    if (method, path) == ("POST", "/projects/{project_id}/payment-requests"):
+        return objs["payment_body"]
+    if path == "/payment-requests/{payment_id}/approve":
+        return {"comment": "同意"}
+    if path == "/payment-requests/{payment_id}/reject":
+        return {"comment": "计量不符"}
+    return None

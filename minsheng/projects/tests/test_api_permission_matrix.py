@@ -171,6 +171,20 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/citizen-requests/{citizen_request_id}/close"): _feedback_act(409),
     # The citizen's reopen takes no login (receipt code and phone); the fresh request is not closed.
     ("POST", "/citizen-requests/reopen"): {r: 409 for r in ROLE_ORDER},
+    # finance: managers prepare and submit budgets; the submitted 预算 (1,000 yuan) is the county finance
+    # officer's to decide. The payment was requested by the 发改 officer: the housing officer (its 主管部门)
+    # approves the department step; finance may not act before it. Only county a's project has a supervisor,
+    # so the administrator's request abroad lacks the sign-off (400).
+    ("GET", "/projects/{project_id}/budgets"): _SEE,
+    ("POST", "/projects/{project_id}/budgets"): _only(201, MANAGERS),
+    ("POST", "/budgets/{budget_id}/submit"): _only(200, MANAGERS),
+    ("POST", "/budgets/{budget_id}/decision"): _only(200, {"finance_officer", "sysadmin"}),
+    ("GET", "/projects/{project_id}/payment-requests"): _SEE,
+    ("POST", "/projects/{project_id}/payment-requests"): _only(201, MANAGERS) | {"sysadmin": (201, 400)},
+    ("POST", "/payment-requests/{payment_id}/approve"): _only(200, MANAGERS),
+    ("POST", "/payment-requests/{payment_id}/reject"): _only(200, MANAGERS),
+    ("GET", "/projects/{project_id}/evm"): _SEE,
+    ("GET", "/evm/rollup"): _ALL_200,
 }
 
 
@@ -221,9 +235,11 @@ def _county(org, c: str) -> dict[str, Any]:
     citizen_request = feedback_services.request_submit(actor=None, data=feedback_services.Submission(
         kind="enquiry", category="housing", description="咨询老旧小区改造的时间安排", division=town,
         phone="13800001234"))
+    from minsheng.finance.tests.factories import matrix_objects as finance_objects
     from minsheng.procurement.tests.factories import matrix_objects
 
-    return matrix_objects(org, c, project) | {
+    procurement = matrix_objects(org, c, project)
+    return procurement | finance_objects(org, c, project, procurement["contract"]) | {
         "citizen_request": citizen_request,
         "redflag": _redflag(org, project, org.user(officer)),
         "project": project,
@@ -283,6 +299,8 @@ def world(org) -> World:
 
 
 def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
+    from minsheng.finance.tests.factories import matrix_body as finance_body
+
     url = "/api/v1" + path.format(
         division_id=objs["division"].pk,
         project_id=objs["project"].pk,
@@ -298,6 +316,8 @@ def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
         inspection_id=objs["inspection"].pk,
         device_id=objs["device"].pk,
         alarm_id=objs["alarm"].pk,
+        budget_id=objs[("budget_draft" if path.endswith("/submit") else "budget")].pk,
+        payment_id=objs["payment"].pk,
     )
     body: dict[str, Any] | None = None
     if (method, path) == ("POST", "/projects"):
@@ -309,6 +329,8 @@ def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
             "responsible_person": objs["person"].pk,
             "estimate_amount": "1000000",
         }
+    elif finance_body(method, path, objs) is not None:
+        body = finance_body(method, path, objs)
     elif (method, path) == ("PATCH", "/projects/{project_id}"):
         body = {"name": "改名"}
     elif path.endswith("/targets"):
