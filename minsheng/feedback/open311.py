@@ -15,6 +15,7 @@ from typing import Any
 from xml.etree import ElementTree as ET
 
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
@@ -24,7 +25,16 @@ from django.views.decorators.http import require_http_methods
 from minsheng.core.errors import MinshengError
 from minsheng.core.models import Division
 from minsheng.feedback import services
-from minsheng.feedback.models import VERIFIED_KINDS, Category, Channel, CitizenRequest, Kind, Status, Urgency
+from minsheng.feedback.models import (
+    VERIFIED_KINDS,
+    Category,
+    Channel,
+    CitizenRequest,
+    Kind,
+    RequestEvent,
+    Status,
+    Urgency,
+)
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 MAX_RESULTS = 1000
@@ -145,7 +155,14 @@ def _iso(value: dt.datetime | None) -> str | None:
     return timezone.localtime(value).isoformat(timespec="seconds") if value else None
 
 
-def _public(req: CitizenRequest) -> dict[str, Any]:
+def _media_url(request: HttpRequest, req: CitizenRequest) -> str:
+    """The public photo (stored without EXIF/GPS), for request types whose content is public."""
+    if not req.photo or req.kind in VERIFIED_KINDS or req.personal_data_erased_at is not None:
+        return ""
+    return request.build_absolute_uri(reverse("feedback:photo", args=[req.pk]))
+
+
+def _public(req: CitizenRequest, request: HttpRequest) -> dict[str, Any]:
     return {
         "service_request_id": str(req.pk),
         "status": "closed" if req.status == Status.CLOSED else "open",
@@ -163,7 +180,7 @@ def _public(req: CitizenRequest) -> dict[str, Any]:
         "zipcode": "",
         "lat": str(req.latitude) if req.latitude is not None else "",
         "long": str(req.longitude) if req.longitude is not None else "",
-        "media_url": "",
+        "media_url": _media_url(request, req),
     }
 
 
@@ -171,6 +188,10 @@ def _date(request: HttpRequest, name: str) -> dt.datetime | None:
     raw = request.GET.get(name)
     if not raw:
         return None
+    return _date_value(raw, name)
+
+
+def _date_value(raw: str, name: str) -> dt.datetime:
     try:
         value = parse_datetime(raw)
     except ValueError:
@@ -213,7 +234,7 @@ def requests(request: HttpRequest, fmt: str) -> HttpResponse:
             if status not in ("open", "closed"):
                 raise Open311Error(400, _("status 只能是 open 或 closed。"))
             qs = qs.filter(status=Status.CLOSED) if status == "closed" else qs.exclude(status=Status.CLOSED)
-    return _respond(fmt, [_public(r) for r in qs[:MAX_RESULTS]], root="service_requests", item="request")
+    return _respond(fmt, [_public(r, request) for r in qs[:MAX_RESULTS]], root="service_requests", item="request")
 
 
 def _create(request: HttpRequest, fmt: str) -> HttpResponse:
@@ -242,7 +263,7 @@ def request_detail(request: HttpRequest, fmt: str, pk: int) -> HttpResponse:
     req = CitizenRequest.objects.select_related("owner").filter(pk=pk).first()
     if req is None:
         raise Open311Error(404, _("未找到该请求。"))
-    return _respond(fmt, [_public(req)], root="service_requests", item="request")
+    return _respond(fmt, [_public(req, request)], root="service_requests", item="request")
 
 
 @require_http_methods(["GET"])
@@ -253,3 +274,69 @@ def token(request: HttpRequest, fmt: str, token: str) -> HttpResponse:
         raise Open311Error(404, _("未找到该 token。"))
     return _respond(fmt, [{"service_request_id": str(req.pk), "token": req.receipt_code}],
                     root="service_requests", item="request")
+
+
+# ---------------------------------------------------------------------------------------------
+# mySociety's update extension (https://github.com/mysociety/fixmystreet/wiki/Open311-FMS---Proposed-
+# differences-to-Open311): the public steps of each request as updates, and updates posted by a
+# client with an api_key (a note from the citizen on the request's timeline).
+
+UPDATE_STATUS = {
+    "received": "OPEN", "accepted": "ACTION_SCHEDULED", "waiting": "INVESTIGATING", "return_visit": "FIXED",
+    "closed": "CLOSED", "merged": "DUPLICATE", "citizen_update": "OPEN",
+}
+
+
+def _update(event: RequestEvent, request: HttpRequest) -> dict[str, Any]:
+    req = event.request
+    private = req.kind in VERIFIED_KINDS or req.personal_data_erased_at is not None
+    status = UPDATE_STATUS.get(event.action, "IN_PROGRESS")
+    if event.action == "closed" and req.resolved:
+        status = "FIXED"
+    return {
+        "update_id": str(event.pk),
+        "service_request_id": str(req.pk),
+        "status": status,
+        "updated_datetime": _iso(event.at),
+        "description": "" if private and event.action in ("replied", "citizen_update", "reopened", "waiting")
+        else event.text,
+        "media_url": "",
+    }
+
+
+@require_http_methods(["GET", "POST"])
+@endpoint
+def request_updates(request: HttpRequest, fmt: str) -> HttpResponse:
+    if request.method == "POST":
+        return _post_update(request, fmt)
+    division = _jurisdiction(request, required=False)
+    start, end = _date(request, "start_date"), _date(request, "end_date")
+    if start and end and start > end:
+        raise Open311Error(400, _("start_date 不能晚于 end_date。"))
+    if start is None and end is None:
+        start = timezone.now() - DEFAULT_WINDOW
+    qs = RequestEvent.objects.filter(public=True).select_related("request").order_by("at", "id")
+    if start:
+        qs = qs.filter(at__gte=start)
+    if end:
+        qs = qs.filter(at__lte=end)
+    if division is not None:
+        qs = qs.filter(request__division__path__startswith=division.path)
+    return _respond(fmt, [_update(e, request) for e in qs[:MAX_RESULTS]], root="service_request_updates",
+                    item="request_update")
+
+
+def _post_update(request: HttpRequest, fmt: str) -> HttpResponse:
+    p = request.POST
+    if not services.open311_key_check(p.get("api_key")):
+        raise Open311Error(403, _("api_key 无效。"))
+    rid = (p.get("service_request_id") or "").strip()
+    if not rid.isdigit():
+        raise Open311Error(400, _("缺少 service_request_id。"))
+    req = CitizenRequest.objects.filter(pk=int(rid)).first()
+    if req is None:
+        raise Open311Error(404, _("未找到该请求。"))
+    if p.get("updated_datetime"):
+        _date_value(p.get("updated_datetime"), "updated_datetime")
+    event = services.request_add_update(request=req, text=p.get("description", ""), source="open311")
+    return _respond(fmt, [{"update_id": str(event.pk)}], root="service_request_updates", item="request_update")

@@ -10,5 +10,6 @@ urlpatterns = [
     re_path(r"^services/(?P<code>[\w-]+)" + FMT, open311.service_definition, name="service"),
     re_path(r"^requests" + FMT, open311.requests, name="requests"),
     re_path(r"^requests/(?P<pk>\d+)" + FMT, open311.request_detail, name="request"),
+    re_path(r"^servicerequestupdates" + FMT, open311.request_updates, name="updates"),
     re_path(r"^tokens/(?P<token>[\w-]+)" + FMT, open311.token, name="token"),
 ]

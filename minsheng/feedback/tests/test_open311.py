@@ -100,3 +100,115 @@ def test_create_key_command_prints_a_working_key(db, capsys):
     raw = capsys.readouterr().out.strip().split(": ")[1]
     assert services.open311_key_check(raw)
     assert not Open311Key.objects.filter(key_hash__contains=raw).exists()
+
+
+# ---------------------------------------------------------------------------------------------
+# media_url and mySociety's update extension
+
+
+def _photo_request(org, **kw):
+    import io
+
+    from minsheng.feedback.tests.test_services import _jpeg_with_gps
+
+    raw = _jpeg_with_gps()
+    return submit(org, photo=io.BytesIO(raw), photo_size=len(raw), **kw)
+
+
+def test_media_url_serves_the_photo_without_location_metadata(client, org):
+    import io
+
+    from PIL import Image
+
+    req = _photo_request(org, kind="help")
+    row = client.get(f"/open311/v2/requests/{req.pk}.json").json()[0]
+    assert row["media_url"] == f"http://testserver/feedback/photos/{req.pk}/"
+    xml = ET.fromstring(client.get(f"/open311/v2/requests/{req.pk}.xml").content)
+    assert xml.find("request/media_url").text == row["media_url"]
+    photo = client.get(row["media_url"])
+    assert photo.status_code == 200 and photo["Content-Type"] == "image/jpeg"
+    image = Image.open(io.BytesIO(b"".join(photo.streaming_content)))
+    assert not image.getexif() and "exif" not in image.info
+
+
+def test_no_media_url_for_complaints_or_requests_without_a_photo(client, org):
+    complaint = _photo_request(org, kind="complaint", actor=org.user("a_housing"))
+    plain = submit(org, kind="help")
+    rows = {r["service_request_id"]: r for r in client.get(
+        f"/open311/v2/requests.json?service_request_id={complaint.pk},{plain.pk}").json()}
+    assert rows[str(complaint.pk)]["media_url"] == "" and rows[str(plain.pk)]["media_url"] == ""
+    assert client.get(f"/feedback/photos/{complaint.pk}/").status_code == 404
+    assert client.get(f"/feedback/photos/{plain.pk}/").status_code == 404
+
+
+def test_service_request_updates_in_json_and_xml_with_dates(client, org):
+    req = submit(org, kind="help")
+    u = org.user("a_housing")
+    services.request_accept(actor=u, request=req)
+    services.request_reply(actor=u, request=req, text="已安排物业本周内处理")
+    updates = client.get("/open311/v2/servicerequestupdates.json").json()
+    mine = [x for x in updates if x["service_request_id"] == str(req.pk)]
+    assert [x["status"] for x in mine] == ["OPEN", "ACTION_SCHEDULED", "IN_PROGRESS"]
+    assert mine[-1]["description"] == "已安排物业本周内处理" and all(x["update_id"] for x in mine)
+    root = ET.fromstring(client.get("/open311/v2/servicerequestupdates.xml").content)
+    assert root.tag == "service_request_updates"
+    assert [e.find("status").text for e in root.findall("request_update")] == ["OPEN", "ACTION_SCHEDULED",
+                                                                              "IN_PROGRESS"]
+    future = client.get("/open311/v2/servicerequestupdates.json?start_date=2099-01-01T00:00:00Z").json()
+    assert future == []
+    scoped = client.get(f"/open311/v2/servicerequestupdates.json?jurisdiction_id={org.town_b.code}").json()
+    assert scoped == []
+
+
+def test_updates_of_complaints_do_not_publish_replies(client, org):
+    req = submit(org, kind="complaint", actor=org.user("a_housing"))
+    services.request_reply(actor=org.user("a_housing"), request=req, text="已约谈物业经理张某")
+    texts = [x["description"] for x in client.get("/open311/v2/servicerequestupdates.json").json()]
+    assert "已约谈物业经理张某" not in texts
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_bad_update_queries_are_errors_in_the_spec_format(client, org, fmt):
+    bad = client.get(f"/open311/v2/servicerequestupdates.{fmt}?start_date=yesterday")
+    assert bad.status_code == 400
+    if fmt == "json":
+        assert bad.json()[0]["code"] == 400 and "start_date" in bad.json()[0]["description"]
+    else:
+        root = ET.fromstring(bad.content)
+        assert root.tag == "errors" and root.find("error/code").text == "400"
+    backwards = client.get(f"/open311/v2/servicerequestupdates.{fmt}?start_date=2026-02-01T00:00:00Z"
+                           "&end_date=2026-01-01T00:00:00Z")
+    assert backwards.status_code == 400
+
+
+@pytest.mark.parametrize("fmt", ["json", "xml"])
+def test_posting_an_update_needs_a_key_and_an_open_request(client, org, key, fmt):
+    from minsheng.feedback.models import RequestEvent
+
+    req = submit(org, kind="help")
+    url = f"/open311/v2/servicerequestupdates.{fmt}"
+    body = {"api_key": key, "service_request_id": str(req.pk), "status": "OPEN",
+            "updated_datetime": "2026-11-25T10:00:00+08:00", "description": "今天晚上灯又灭了"}
+    before = RequestEvent.objects.count()
+    assert client.post(url, body | {"api_key": "wrong"}).status_code == 403
+    assert client.post(url, body | {"service_request_id": "999999"}).status_code == 404
+    assert client.post(url, body | {"description": ""}).status_code == 400
+    assert client.post(url, body | {"updated_datetime": "soon"}).status_code == 400
+    assert RequestEvent.objects.count() == before
+    ok = client.post(url, body)
+    assert ok.status_code == 200
+    update_id = ok.json()[0]["update_id"] if fmt == "json" else ET.fromstring(ok.content).find(
+        "request_update/update_id").text
+    event = RequestEvent.objects.get(pk=int(update_id))
+    assert event.public and event.text == "今天晚上灯又灭了" and event.request_id == req.pk
+    # A closed request takes no updates (409, in the spec's format); the citizen reopens instead.
+    u = org.user("a_housing")
+    services.request_reply(actor=u, request=req, text="已更换灯泡")
+    services.request_return_visit(actor=u, request=req, resolved=True, satisfaction=5)
+    services.request_close(actor=u, request=req)
+    closed = client.post(url, body)
+    assert closed.status_code == 409
+    if fmt == "xml":
+        assert ET.fromstring(closed.content).find("error/code").text == "409"
+    else:
+        assert closed.json()[0]["code"] == 409
