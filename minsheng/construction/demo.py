@@ -3,6 +3,8 @@
 - Rural drinking water (CASES['water']): recent inspections confirm what was reported, a closed
   rectification order, daily logs; household meters (one leaking), the village district meter (high
   night flow) and a water-quality probe with a day of readings.
+- The village representative `village_rep` is placed in a village the water project serves, assigned
+  to it, with one observation.
 - The elderly home (CASES['elderly']): the one inspection, months old, saw about half of what was
   reported, so the gap is flagged; an open rectification order; site sensors with night work.
 """
@@ -36,6 +38,7 @@ class Made:
     rectifications: int = 0
     devices: int = 0
     readings: int = 0
+    observations: int = 0
 
 
 def _member(project: Project, role: str) -> User:
@@ -102,6 +105,27 @@ def _sensors(project: Project, case: str, *, seed: int, made: Made, hours: int =
         made.readings += ingest([m for m in messages if m["readings"]], now=now).accepted
 
 
+def _village_rep(project: Project, *, made: Made) -> None:
+    """The demo account `village_rep` (村民代表) speaks for the first villagers' committee of the
+    water project's county; the county-wide project serves it, so he is assigned to it, and has
+    recorded one observation."""
+    from minsheng.core.models import Division, DivisionLevel
+    from minsheng.projects import services as project_services
+
+    rep = User.objects.filter(username="village_rep").first()
+    village = (Division.objects.filter(level=DivisionLevel.VILLAGE, path__startswith=project.division_path,
+                                       code__regex=r"2\d\d$").order_by("code").first())
+    if rep is None or village is None:
+        return
+    rep.division = village
+    rep.save(update_fields=["division"])
+    project_services.member_add(actor=project.responsible_person, project=project, user=rep,
+                                role=MemberRole.INSPECTOR)
+    services.observation_record(actor=rep, project=project, kind="water", concern=True,
+                                text=f"{village.name}东头李秀英家水表夜里一直在走，屋里没人用水，请派人看看。")
+    made.observations += 1
+
+
 def generate_supervision(*, as_of: dt.date, seed: int) -> Made:
     made = Made()
     water = Project.objects.get(code=CASES["water"])
@@ -110,4 +134,5 @@ def generate_supervision(*, as_of: dt.date, seed: int) -> Made:
     _supervise(elderly, as_of=as_of, fraction=Decimal("0.5"), age_days=70, made=made, close_order=False)
     _sensors(water, "water", seed=seed, made=made)
     _sensors(elderly, "elderly", seed=seed + 1, made=made)
+    _village_rep(water, made=made)
     return made

@@ -179,6 +179,15 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
         try_this="承建项目的子项进度填报；颐养院（elderly）",
     ),
     DemoAccount(
+        "village_rep",
+        Role.VILLAGE_REP,
+        "",  # the village is set with the rural-water case (construction.demo): a villagers' committee of 东岭县
+        None,
+        "张守义",
+        "村民代表",
+        try_this="农村饮水（water）：本村供水看板（今天疑似漏水、水质是否合格），记录看到的情况",
+    ),
+    DemoAccount(
         "admin",
         Role.SYSADMIN,
         CITY_CODE,

@@ -52,3 +52,21 @@ def test_demo_supervision_data_flags_the_elderly_home_and_clears_the_water_proje
     assert Alarm.objects.filter(project=water, alarm_type="chlorine_low").exists()
     page = _admin_client().get(f"/console/projects/{water.pk}/water/").content.decode()
     assert "疑似户内漏水" in page and "疑似漏损" in page
+
+
+def test_demo_village_representative_reads_his_village_water_page(demo):
+    from minsheng.construction.models import VillageObservation
+
+    made = generate_supervision(as_of=timezone.localdate(), seed=2026)
+    water = Project.objects.get(code=city.CASES["water"])
+    rep = User.objects.get(username="village_rep")
+    assert rep.division.level == 5 and rep.division.path.startswith(water.division_path)
+    assert made.observations == 1 and VillageObservation.objects.get().project == water
+    client = Client()
+    client.force_login(rep)
+    start = client.get("/console/village/").content.decode()
+    assert water.name in start and "供水情况" in start
+    page = client.get(f"/console/projects/{water.pk}/water/").content.decode()
+    assert "今天疑似漏水" in page
+    elderly = Project.objects.get(code=city.CASES["elderly"])
+    assert client.get(f"/console/projects/{elderly.pk}/water/").status_code == 404
