@@ -8,6 +8,7 @@ from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from minsheng.console.errors import console_view
@@ -32,11 +33,21 @@ def alarm_list(request: HttpRequest) -> HttpResponse:
     return render(request, "telemetry/alarms.html", {"page": page, "show_all": show_all})
 
 
+ACTION_LABELS = {
+    "raise": pgettext_lazy("alarm", "发生"), "reactivate": pgettext_lazy("alarm", "再次发生"),
+    "acknowledge": pgettext_lazy("alarm", "确认"), "clear": pgettext_lazy("alarm", "恢复"),
+    "assign": pgettext_lazy("alarm", "指派处理人"), "comment": pgettext_lazy("alarm", "备注"),
+}
+
+
 @console_view
 def alarm_detail(request: HttpRequest, pk: int) -> HttpResponse:
     alarm = selectors.alarm_get(request.user, pk=pk)
+    history = list(alarms.alarm_history(alarm))
+    for event in history:
+        event.label = ACTION_LABELS.get(event.action, event.action)
     return render(request, "telemetry/alarm_detail.html", {
-        "alarm": alarm, "history": alarms.alarm_history(alarm), "form": AlarmActionForm(),
+        "alarm": alarm, "history": history, "form": AlarmActionForm(),
         "can_handle": alarms.can_handle(request.user, alarm)})
 
 
