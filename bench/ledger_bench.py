@@ -2,6 +2,8 @@
 
     .venv/bin/python bench/ledger_bench.py --db postgres --db sqlite            # full run, 1M entries
     .venv/bin/python bench/ledger_bench.py --db sqlite --size 100000            # quicker
+    .venv/bin/python bench/ledger_bench.py --db postgres --verify-only --rounds 3  # verification only, on
+                                                                                  # the log a full run left
 
 Each database gets a fresh store (PostgreSQL: database `minsheng_ledger_bench` on 127.0.0.1:5432,
 dropped and re-created; SQLite: a new WAL file in a temporary directory). Measured, in order:
@@ -34,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN = "postgres://postgres@127.0.0.1:5432/postgres"
-PG_BENCH = "postgres://postgres@127.0.0.1:5432/minsheng_ledger_bench"
+PG_BENCH_DB = "minsheng_ledger_bench"
 
 
 def _setup_django() -> None:
@@ -110,12 +112,60 @@ def proofs_only(db: str, size: int, proofs: int) -> dict:
     }
 
 
+def raw_hashing(leaves: list[bytes]) -> tuple[float, int]:
+    """RFC 9162 leaf and node hashes of `leaves` with plain hashlib: the floor verification is held to."""
+    t = time.perf_counter()
+    sha = hashlib.sha256
+    level = [sha(b"\x00" + d).digest() for d in leaves]
+    nodes = 0
+    while len(level) > 1:
+        nxt = [sha(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
+        nodes += len(nxt)
+        if len(level) % 2:
+            nxt.append(level[-1])
+        level = nxt
+    return time.perf_counter() - t, len(leaves) + nodes
+
+
+def verification_vs_raw(size: int, rounds: int = 1) -> dict:
+    """Full verification (`verification.verify`, records included) and, back to back in the same
+    process, raw hashing of the same leaves; with rounds > 1 they alternate and the best of each
+    counts, so a burst of load on a shared machine does not land on one side only."""
+    from minsheng.ledger import verification
+    from minsheng.ledger.models import Leaf
+    from minsheng.ledger.services import log_default
+
+    log_obj = log_default()
+    # Every leaf of the log (a full run has appended more than --size by the time it is re-measured).
+    leaves = [bytes(d) for d in Leaf.objects.filter(log=log_obj).order_by("index").values_list("data", flat=True)]
+    verify_times, raw_times = [], []
+    for _ in range(rounds):
+        t = time.perf_counter()
+        report = verification.verify(records=True)
+        verify_times.append(time.perf_counter() - t)
+        raw_s, hashes = raw_hashing(leaves)
+        raw_times.append(raw_s)
+    verify_s, raw_s = min(verify_times), min(raw_times)
+    return {
+        "seconds": round(verify_s, 2),
+        "ok": report.ok,
+        "problems": len(report.problems),
+        "entries": report.size,
+        "raw_hashlib_seconds": round(raw_s, 2),
+        "hashes": hashes,
+        "ratio_to_raw": round(verify_s / raw_s, 2),
+        "rounds": rounds,
+        "all_seconds": [round(x, 2) for x in verify_times],
+        "all_raw_seconds": [round(x, 2) for x in raw_times],
+    }
+
+
 def run(db: str, size: int, batch: int, proofs: int, unbatched: int, conc_batches: int) -> dict:
     _setup_django()
     from django.core.management import call_command
     from django.db import connection
 
-    from minsheng.ledger import selectors, services, verification
+    from minsheng.ledger import selectors, services
     from minsheng.ledger.models import Leaf, Log
 
     call_command("migrate", verbosity=0)
@@ -174,33 +224,7 @@ def run(db: str, size: int, batch: int, proofs: int, unbatched: int, conc_batche
     }
 
     # 3. full verification vs raw hashing of the same number of hashes
-    t = time.perf_counter()
-    report = verification.verify(records=True)
-    verify_s = time.perf_counter() - t
-    leaves = [
-        bytes(d)
-        for d in Leaf.objects.filter(log=log_obj).order_by("index").values_list("data", flat=True)[:size]
-    ]
-    t = time.perf_counter()
-    sha = hashlib.sha256
-    level = [sha(b"\x00" + d).digest() for d in leaves]
-    nodes = 0
-    while len(level) > 1:
-        nxt = [sha(b"\x01" + level[i] + level[i + 1]).digest() for i in range(0, len(level) - 1, 2)]
-        nodes += len(nxt)
-        if len(level) % 2:
-            nxt.append(level[-1])
-        level = nxt
-    raw_s = time.perf_counter() - t
-    del leaves, level
-    result["verification"] = {
-        "seconds": round(verify_s, 2),
-        "ok": report.ok,
-        "problems": len(report.problems),
-        "raw_hashlib_seconds": round(raw_s, 2),
-        "hashes": size + nodes,
-        "ratio_to_raw": round(verify_s / raw_s, 2),
-    }
+    result["verification"] = verification_vs_raw(size)
 
     # 4. unbatched, single process
     t = time.perf_counter()
@@ -301,6 +325,18 @@ def main() -> None:
         action="store_true",
         help="re-measure proof latency on the database a previous full run left behind",
     )
+    parser.add_argument(
+        "--verify-only",
+        action="store_true",
+        help="re-measure full verification against raw hashing on the log a previous full run left behind",
+    )
+    parser.add_argument("--rounds", type=int, default=1, help="--verify-only: alternate this many times, keep the best")
+    parser.add_argument("--pg-db", default=PG_BENCH_DB, help="PostgreSQL bench database (dropped and re-created)")
+    parser.add_argument(
+        "--sqlite-path",
+        default=str(Path(tempfile.gettempdir()) / "ledger-bench-sqlite.sqlite3"),
+        help="SQLite bench file (deleted and re-created)",
+    )
     parser.add_argument("--_worker", nargs=5, help=argparse.SUPPRESS)
     parser.add_argument("--_run", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -313,6 +349,11 @@ def main() -> None:
             out = proofs_only(args._run, args.size, args.proofs)
             print("RESULT " + json.dumps(out))
             return
+        if args.verify_only:
+            _setup_django()
+            out = {"db": args._run, "size": args.size, "verification": verification_vs_raw(args.size, args.rounds)}
+            print("RESULT " + json.dumps(out))
+            return
         out = run(args._run, args.size, args.batch, args.proofs, args.unbatched, args.concurrent_batches)
         print("RESULT " + json.dumps(out))
         return
@@ -321,23 +362,27 @@ def main() -> None:
     for db in args.db or ["sqlite"]:
         env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "SQLITE_PATH")}
         env.update({"LEDGER_ORIGIN": "bench.minsheng.local/ledger", "LOG_LEVEL": "WARNING"})
-        tmp = tempfile.mkdtemp(prefix="ledger-bench-")
-        env["MINSHENG_DATA_DIR"] = tmp
-        if db == "postgres" and args.proofs_only:
-            env["DATABASE_URL"] = PG_BENCH
-        elif db == "sqlite" and args.proofs_only:
-            env["SQLITE_PATH"] = str(Path(tempfile.gettempdir()) / "ledger-bench-sqlite.sqlite3")
-        elif db == "postgres":
-            subprocess.run(
-                ["psql", PG_ADMIN, "-qc", "DROP DATABASE IF EXISTS minsheng_ledger_bench"], check=True
-            )
-            subprocess.run(["psql", PG_ADMIN, "-qc", "CREATE DATABASE minsheng_ledger_bench"], check=True)
-            env["DATABASE_URL"] = PG_BENCH
+        # The data directory holds the development signing key: kept per store so that re-measuring
+        # (--proofs-only, --verify-only) checks the checkpoints with the key that signed them.
+        store = args.pg_db if db == "postgres" else Path(args.sqlite_path).stem
+        data_dir = Path(tempfile.gettempdir()) / f"ledger-bench-data-{store}"
+        data_dir.mkdir(exist_ok=True)
+        env["MINSHENG_DATA_DIR"] = str(data_dir)
+        reuse = args.proofs_only or args.verify_only
+        pg_url = PG_ADMIN.rsplit("/", 1)[0] + "/" + args.pg_db
+        if db == "postgres":
+            if not reuse:
+                subprocess.run(["psql", PG_ADMIN, "-qc", f'DROP DATABASE IF EXISTS "{args.pg_db}"'], check=True)
+                subprocess.run(["psql", PG_ADMIN, "-qc", f'CREATE DATABASE "{args.pg_db}"'], check=True)
+            env["DATABASE_URL"] = pg_url
         else:
-            # Kept in the temporary directory (not deleted) so --proofs-only can reuse it.
-            env["SQLITE_PATH"] = str(Path(tempfile.gettempdir()) / "ledger-bench-sqlite.sqlite3")
-            for suffix in ("", "-wal", "-shm"):
-                Path(env["SQLITE_PATH"] + suffix).unlink(missing_ok=True)
+            # Kept (not deleted after the run) so --proofs-only and --verify-only can reuse it.
+            env["SQLITE_PATH"] = args.sqlite_path
+            if not reuse:
+                for suffix in ("", "-wal", "-shm"):
+                    Path(env["SQLITE_PATH"] + suffix).unlink(missing_ok=True)
+        if not reuse:
+            (data_dir / "ledger-signing.key").unlink(missing_ok=True)
         cmd = [
             sys.executable,
             __file__,
@@ -353,7 +398,9 @@ def main() -> None:
             str(args.unbatched),
             "--concurrent-batches",
             str(args.concurrent_batches),
-        ] + (["--proofs-only"] if args.proofs_only else [])
+            "--rounds",
+            str(args.rounds),
+        ] + (["--proofs-only"] if args.proofs_only else []) + (["--verify-only"] if args.verify_only else [])
         print(f"== {db}: {' '.join(cmd[1:])}", flush=True)
         t = time.perf_counter()
         proc = subprocess.run(cmd, env=env, stdout=subprocess.PIPE, text=True)
@@ -366,7 +413,8 @@ def main() -> None:
         result["machine"] = machine()
         result["command"] = "bench/ledger_bench.py " + " ".join(sys.argv[1:])
         result["wall_seconds"] = round(time.perf_counter() - t, 1)
-        path = results_dir / f"ledger-{db}{'-proofs' if args.proofs_only else ''}.json"
+        suffix = "-proofs" if args.proofs_only else "-verify" if args.verify_only else ""
+        path = results_dir / f"ledger-{db}{suffix}.json"
         path.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
         print(json.dumps(result, indent=2, ensure_ascii=False))
         print(f"-> {path}")

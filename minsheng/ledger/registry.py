@@ -52,6 +52,10 @@ def get(label: str) -> RecordType | None:
     return _types.get(label)
 
 
+def registered_labels() -> list[str]:
+    return sorted(_types)
+
+
 def label_of(obj: models.Model) -> str:
     return obj._meta.label_lower
 

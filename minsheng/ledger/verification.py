@@ -10,14 +10,17 @@ leaf, checkpoints covering it), so the first line of the report points at the ta
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+import multiprocessing
+import os
+from collections import defaultdict, deque
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection
+from django.db import DatabaseError, connection, transaction
 from django.utils import timezone
 
-from minsheng.ledger import canonical, keys, merkle, note, registry
+from minsheng.ledger import canonical, keys, merkle, note, registry, verify_chunks
 from minsheng.ledger.merkle import Hasher
 from minsheng.ledger.models import Checkpoint, Cosignature, Log, Node, VerificationRun
 
@@ -35,6 +38,7 @@ class Report:
     problems: list[dict[str, Any]] = field(default_factory=list)
     consequences: list[dict[str, Any]] = field(default_factory=list)
     run_id: int | None = None
+    fast: bool = False  # True when the bulk pass found nothing and the precise pass was not needed
 
     @property
     def ok(self) -> bool:
@@ -68,8 +72,14 @@ def _statement_fast_ok(data: bytes, parsed: dict[str, Any]) -> bool:
     return json.dumps(parsed, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode() == data
 
 
-def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = True) -> Report:
-    from minsheng.ledger.services import actor_commitment, log_default
+def verify(
+    *, log_obj: Log | None = None, records: bool = True, save: bool = True, workers: int | None = None
+) -> Report:
+    """Verify the whole log. A bulk pass (`_fast_structure`: aggregate reads, leaf and node hashing in
+    `workers` processes) checks leaves, nodes, head and actor salts; only when it finds anything off
+    does the precise row-by-row pass (`_precise_structure`) run to name what was altered. Checkpoints
+    and records are then checked the same way in both cases."""
+    from minsheng.ledger.services import log_default
 
     log_obj = log_obj or log_default()
     head = Log.objects.get(pk=log_obj.pk)
@@ -77,6 +87,197 @@ def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = Tru
     report = Report(origin=head.origin, size=head.size)
     run = VerificationRun.objects.create(log=head, size=head.size) if save else None
 
+    fast = _fast_structure(head, hasher, workers=default_workers() if workers is None else workers)
+    if fast is not None:
+        report.fast = True
+        report.leaves = head.size
+        levels, by_model = fast
+        report.records_unregistered = head.size - sum(len(refs) for refs in by_model.values())
+        _check_checkpoints(report, head, hasher, levels, None)
+    else:
+        levels, bad_leaves, mismatched, by_model, commitments = _precise_structure(report, head, hasher)
+        first_bad = min(bad_leaves) if bad_leaves else None
+        if mismatched and any(lv == 1 for lv, _i in mismatched):
+            first_bad = min([first_bad or 10**18] + [2 * i for lv, i in mismatched if lv == 1])
+        _check_checkpoints(report, head, hasher, levels, first_bad)
+        _check_salts(report, head, commitments)
+    del levels
+    if not records:
+        report.records_unregistered = 0
+    else:
+        _check_records(report, head, by_model)
+
+    if run is not None:
+        VerificationRun.objects.filter(pk=run.pk).update(
+            finished_at=timezone.now(), ok=report.ok, problems=report.problems[:500]
+        )
+        report.run_id = run.pk
+    return report
+
+
+CHUNK_LEVEL = 15  # bulk pass: leaves in aligned chunks of 2**15; nodes below that level are hashed per chunk
+
+
+def default_workers() -> int:
+    """Worker processes for the bulk pass (0: hash in this process)."""
+    return min(4, os.cpu_count() or 1) if (os.cpu_count() or 1) > 1 else 0
+
+
+class _Level:
+    """One tree level as concatenated hashes, indexable like a list."""
+
+    def __init__(self, blob: bytes, width: int) -> None:
+        self.blob, self.width = blob, width
+
+    def __len__(self) -> int:
+        return len(self.blob) // self.width
+
+    def __getitem__(self, i: int) -> bytes:
+        if not 0 <= i < len(self):
+            raise IndexError(i)
+        return self.blob[i * self.width : (i + 1) * self.width]
+
+
+def _chunks(head: Log):
+    """(start, count, rendered leaves or None, escaped) for each aligned chunk of [0, size): one
+    COPY (PostgreSQL) or one aggregate query (SQLite) per chunk, in the format `verify_chunks` reads."""
+    step = 1 << CHUNK_LEVEL
+    for start in range(0, head.size, step):
+        count = min(step, head.size - start)
+        end = start + count
+        try:
+            with transaction.atomic(), connection.cursor() as cur:
+                if connection.vendor == "postgresql":
+                    sql = (
+                        "COPY (SELECT l.\"index\", convert_from(l.data, 'UTF8'), encode(l.leaf_hash, 'hex'), "
+                        "l.kind, l.project_code, l.record_model, l.record_id, l.digest, encode(s.salt, 'hex'), "
+                        "s.actor_id FROM ledger_leaf l LEFT JOIN ledger_actorsalt s ON s.leaf_id = l.id "
+                        'WHERE l.log_id = %s AND l."index" >= %s AND l."index" < %s ORDER BY l."index") TO STDOUT'
+                    )
+                    with cur.cursor.copy(sql, [head.pk, start, end]) as copy:
+                        blob = b"".join(copy)
+                    escaped = True
+                else:
+                    cur.execute(
+                        "SELECT group_concat(line, char(10)) FROM (SELECT l.\"index\" || char(9) "
+                        "|| CAST(l.data AS TEXT) || char(9) || lower(hex(l.leaf_hash)) || char(9) || l.kind "
+                        "|| char(9) || l.project_code || char(9) || l.record_model || char(9) || l.record_id "
+                        "|| char(9) || l.digest || char(9) || coalesce(lower(hex(s.salt)), '\\N') || char(9) "
+                        "|| coalesce(s.actor_id, '\\N') AS line "
+                        "FROM ledger_leaf l LEFT JOIN ledger_actorsalt s ON s.leaf_id = l.id "
+                        'WHERE l.log_id = %s AND l."index" >= %s AND l."index" < %s ORDER BY l."index")',
+                        [head.pk, start, end],
+                    )
+                    blob = (cur.fetchone()[0] or "").encode()
+                    escaped = False
+        except (DatabaseError, UnicodeDecodeError):  # e.g. leaf bytes that are not UTF-8
+            yield start, count, None, False
+            return
+        yield start, count, blob, escaped
+
+
+def _stored_levels(head: Log) -> dict[int, tuple[int, int, int, bytes]]:
+    """level → (count, min index, max index, hashes concatenated in index order), one query."""
+    if connection.vendor == "postgresql":
+        sql = (
+            'SELECT level, count(*), min("index"), max("index"), string_agg(hash, \'\'::bytea) FROM '
+            '(SELECT level, "index", hash FROM ledger_node WHERE log_id = %s ORDER BY level, "index") n '
+            "GROUP BY level"
+        )
+    else:
+        sql = (
+            'SELECT level, count(*), min("index"), max("index"), group_concat(hex(hash), \'\') FROM '
+            '(SELECT level, "index", hash FROM ledger_node WHERE log_id = %s ORDER BY level, "index") '
+            "GROUP BY level"
+        )
+    with connection.cursor() as cur:
+        cur.execute(sql, [head.pk])
+        rows = cur.fetchall()
+    out = {}
+    for level, count, lo, hi, blob in rows:
+        if isinstance(blob, str):
+            try:
+                blob = bytes.fromhex(blob)
+            except ValueError:
+                blob = b""
+        out[level] = (count, lo, hi, bytes(blob or b""))
+    return out
+
+
+def _fast_structure(head: Log, hasher: Hasher, *, workers: int):
+    """Bulk pass over leaves, salts, nodes and the head: returns (levels, registered record refs by
+    model) when everything is exactly as expected, None as soon as anything differs."""
+    if head.size == 0:
+        return None
+    registered = frozenset(registry.registered_labels())
+    with connection.cursor() as cur:
+        cur.execute(
+            'SELECT count(*) FROM ledger_leaf WHERE log_id = %s AND ("index" < 0 OR "index" >= %s)',
+            [head.pk, head.size],
+        )
+        if cur.fetchone()[0]:
+            return None
+    results: list[verify_chunks.ChunkResult] = []
+    pool = (
+        ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+        if workers
+        else None
+    )
+    try:
+        pending: deque = deque()
+        for start, count, blob, escaped in _chunks(head):
+            if blob is None:
+                return None
+            args = (blob, start, count, escaped, head.hash_alg, registered)
+            if pool is None:
+                results.append(verify_chunks.check_chunk(*args))
+                if not results[-1].ok:
+                    return None
+                continue
+            pending.append(pool.submit(verify_chunks.check_chunk, *args))
+            while len(pending) > 2 * workers:  # bounded memory: the reader waits for the hashers
+                results.append(pending.popleft().result())
+                if not results[-1].ok:
+                    return None
+        while pending:
+            results.append(pending.popleft().result())
+            if not results[-1].ok:
+                return None
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    width = hasher.size
+    levels: list[_Level] = []
+    for level in range(CHUNK_LEVEL + 1):
+        blob = b"".join(r.levels[level] for r in results if len(r.levels) > level)
+        if not blob:
+            break
+        levels.append(_Level(blob, width))
+    top = levels[-1].blob
+    new, one, pair = hasher._new, b"\x01", 2 * width
+    while len(top) >= pair:
+        top = b"".join([new(one + top[i : i + pair]).digest() for i in range(0, len(top) - pair + 1, pair)])
+        levels.append(_Level(top, width))
+    stored = _stored_levels(head)
+    if set(stored) != set(range(1, len(levels))):
+        return None
+    for level in range(1, len(levels)):
+        count, lo, hi, blob = stored[level]
+        n = len(levels[level])
+        if (count, lo, hi) != (n, 0, n - 1) or blob != levels[level].blob:
+            return None
+    edge = b"".join(levels[lv][i] for lv, i in merkle.perfect_nodes(0, head.size))
+    if bytes(head.root) != _root_of(hasher, levels, head.size) or bytes(head.edge) != edge:
+        return None
+    by_model: dict[str, list[tuple[int, str, str]]] = defaultdict(list)
+    for r in results:
+        for model, index, rid, digest in r.refs:
+            by_model[model].append((index, rid, digest))
+    return levels, by_model
+
+
+def _precise_structure(report: Report, head: Log, hasher: Hasher):
+    """Row by row: every leaf, node and the head, naming each problem exactly."""
     # 1. Leaves: bytes → hash, canonical statement, lookup columns, continuity.
     level0: list[bytes | None] = []
     bad_leaves: set[int] = set()
@@ -198,18 +399,7 @@ def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = Tru
     _explain_nodes(report, hasher, levels, mismatched, bad_leaves)
 
     # 3. Head.
-    def root_of(size: int) -> bytes | None:
-        if size == 0:
-            return hasher.empty_root()
-        hashes = [levels[lv][i] for lv, i in merkle.perfect_nodes(0, size)]
-        if any(h is None for h in hashes):
-            return None
-        acc = hashes[-1]
-        for h in reversed(hashes[:-1]):
-            acc = hasher.node(h, acc)
-        return acc
-
-    root = root_of(head.size)
+    root = _root_of(hasher, levels, head.size)
     edge = [levels[lv][i] for lv, i in merkle.perfect_nodes(0, head.size)]
     if root is not None and (bytes(head.root) != root or bytes(head.edge) != b"".join(e for e in edge if e)):
         if bad_leaves or mismatched:
@@ -220,11 +410,25 @@ def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = Tru
                 "head root or right edge differs from the tree recomputed from the leaves (head altered)",
             )
 
+    return levels, bad_leaves, mismatched, by_model, commitments
+
+
+def _root_of(hasher: Hasher, levels, size: int) -> bytes | None:
+    if size == 0:
+        return hasher.empty_root()
+    hashes = [levels[lv][i] for lv, i in merkle.perfect_nodes(0, size)]
+    if any(h is None for h in hashes):
+        return None
+    acc = hashes[-1]
+    for h in reversed(hashes[:-1]):
+        acc = hasher.node(h, acc)
+    return acc
+
+
+def _check_checkpoints(report: Report, head: Log, hasher: Hasher, levels, first_bad: int | None) -> None:
+    """Signature, body = columns, root = recomputed, consistency with the previous one, cosignatures."""
     # 4. Checkpoints: signature, body = columns, root = recomputed, consistency, cosignatures.
     verifier = keys.verifier()
-    first_bad = min(bad_leaves) if bad_leaves else None
-    if mismatched and any(lv == 1 for lv, _i in mismatched):
-        first_bad = min([first_bad or 10**18] + [2 * i for lv, i in mismatched if lv == 1])
     previous: Checkpoint | None = None
     witnesses = {c.id: c for c in Cosignature.objects.filter(checkpoint__log=head).select_related("witness")}
     cosigs_by_cp: dict[int, list[Cosignature]] = defaultdict(list)
@@ -257,7 +461,7 @@ def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = Tru
                 size=cp.size,
             )
             continue
-        want = root_of(cp.size)
+        want = _root_of(hasher, levels, cp.size)
         if want != body.root:
             if first_bad is not None and first_bad < cp.size:
                 report.consequence(
@@ -302,6 +506,12 @@ def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = Tru
                 )
         previous = cp
 
+
+
+def _check_salts(report: Report, head: Log, commitments: dict[int, tuple[str, str]]) -> None:
+    """Actor commitments against their (not yet erased) salts."""
+    from minsheng.ledger.services import actor_commitment
+
     # 5. Actor commitments against their (not yet erased) salts.
     salt_sql = (
         'SELECT l."index", s.salt, s.actor_id FROM ledger_actorsalt s JOIN ledger_leaf l ON l.id = s.leaf_id '
@@ -312,54 +522,49 @@ def verify(*, log_obj: Log | None = None, records: bool = True, save: bool = Tru
             if actor_commitment(head.hash_alg, bytes(salt), actor_id) != commitments[index][0]:
                 report.problem("salt", f"leaf #{index}: actor salt or actor altered", index=index)
 
-    # 6. Referenced records.
-    if records:
-        for model, refs in by_model.items():
-            rtype = registry.get(model)
-            if rtype is None:
-                report.records_unregistered += len(refs)
-                continue
-            for start in range(0, len(refs), 1000):
-                chunk = refs[start : start + 1000]
-                found = registry.fetch(model, [rid for _i, rid, _d in chunk])
-                for index, rid, digest in chunk:
-                    obj = found.get(rid)
-                    report.records_checked += 1
-                    if obj is None:
-                        report.problem(
-                            "record",
-                            f"record {model} #{rid} (leaf #{index}) is missing (deleted)",
-                            model=model,
-                            id=rid,
-                            index=index,
-                        )
-                        continue
-                    try:
-                        now = registry.digest(obj, head.hash_alg)
-                    except OSError:
-                        report.problem(
-                            "record",
-                            f"record {model} #{rid} (leaf #{index}): file missing",
-                            model=model,
-                            id=rid,
-                            index=index,
-                        )
-                        continue
-                    if now != digest:
-                        report.problem(
-                            "record",
-                            f"record {model} #{rid} (leaf #{index}) was altered after anchoring",
-                            model=model,
-                            id=rid,
-                            index=index,
-                        )
 
-    if run is not None:
-        VerificationRun.objects.filter(pk=run.pk).update(
-            finished_at=timezone.now(), ok=report.ok, problems=report.problems[:500]
-        )
-        report.run_id = run.pk
-    return report
+
+def _check_records(report: Report, head: Log, by_model: dict[str, list[tuple[int, str, str]]]) -> None:
+    """Re-digest every referenced record of a registered type."""
+    for model, refs in by_model.items():
+        rtype = registry.get(model)
+        if rtype is None:
+            report.records_unregistered += len(refs)
+            continue
+        for start in range(0, len(refs), 1000):
+            chunk = refs[start : start + 1000]
+            found = registry.fetch(model, [rid for _i, rid, _d in chunk])
+            for index, rid, digest in chunk:
+                obj = found.get(rid)
+                report.records_checked += 1
+                if obj is None:
+                    report.problem(
+                        "record",
+                        f"record {model} #{rid} (leaf #{index}) is missing (deleted)",
+                        model=model,
+                        id=rid,
+                        index=index,
+                    )
+                    continue
+                try:
+                    now = registry.digest(obj, head.hash_alg)
+                except OSError:
+                    report.problem(
+                        "record",
+                        f"record {model} #{rid} (leaf #{index}): file missing",
+                        model=model,
+                        id=rid,
+                        index=index,
+                    )
+                    continue
+                if now != digest:
+                    report.problem(
+                        "record",
+                        f"record {model} #{rid} (leaf #{index}) was altered after anchoring",
+                        model=model,
+                        id=rid,
+                        index=index,
+                    )
 
 
 def _stored_node_keys(head: Log) -> set[tuple[int, int]]:
