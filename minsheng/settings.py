@@ -232,6 +232,8 @@ NINJA_PAGINATION_PER_PAGE = 25
 # Minsheng's own settings.
 MINSHENG_SITE_NAME = _("民生工程全周期管理平台")
 MINSHENG_PAGE_SIZE = 25
+# Currencies budgets and payments may be in (ISO 4217, comma-separated); anything else is refused.
+MINSHENG_CURRENCIES = [c.strip().upper() for c in env("MINSHENG_CURRENCIES", "CNY").split(",") if c.strip()]
 
 # Evidence ledger (RFC 9162 transparency log). The origin names the log in checkpoints and must
 # equal the signing key's name. The key is a signed-note private key (`minsheng ledger keygen`);
