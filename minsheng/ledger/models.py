@@ -121,6 +121,30 @@ class Checkpoint(models.Model):
         return f"{self.log} @ {self.size}"
 
 
+class LogKey(models.Model):
+    """A public key the log signs (or signed) checkpoints with, and when. The current key comes from
+    the settings; a retired key is trusted only through its `endorsement`: a signed note by the key
+    that replaced it, stating the old key, its validity and the last tree size it signed — so nobody
+    with database access alone can add a key (see `keys.trusted`)."""
+
+    log = models.ForeignKey(Log, on_delete=models.PROTECT, related_name="keys")
+    vkey = models.CharField(_("公钥"), max_length=255)
+    key_id = models.CharField(max_length=8)
+    valid_from = models.DateTimeField(_("启用时间"), default=timezone.now)
+    valid_until = models.DateTimeField(_("停用时间"), null=True, blank=True)
+    last_size = models.BigIntegerField(null=True, blank=True)
+    endorsement = models.TextField(blank=True)
+
+    class Meta:
+        verbose_name = _("日志签名公钥")
+        verbose_name_plural = _("日志签名公钥")
+        ordering = ["log_id", "valid_from"]
+        constraints = [models.UniqueConstraint(fields=["log", "key_id"], name="ledger_logkey_once")]
+
+    def __str__(self) -> str:
+        return self.vkey
+
+
 class Witness(models.Model):
     """Another body (e.g. the audit bureau) that checks consistency and co-signs checkpoints."""
 
