@@ -19,6 +19,8 @@ no 75 % warning for a clock already in breach (as before).
 from __future__ import annotations
 
 import datetime as dt
+import json
+from collections import defaultdict
 from typing import Any
 
 from django.db import connection, transaction
@@ -155,15 +157,12 @@ class _Directory:
         self.unit_division: dict[int, int] = {}
         self.coordinator: dict[int, int | None] = {}
         self.division: dict[int, Division] = {}
+        self._own: set[int] | None = None
 
     def load(self, reqs: list[dict[str, Any]]) -> None:
-        from minsheng.feedback.services import coordinator_for
-
         divisions = {r["division_id"] for r in reqs} - self.division.keys()
-        for d in Division.objects.filter(pk__in=divisions):
-            self.division[d.pk] = d
-            coordinator = coordinator_for(d)
-            self.coordinator[d.pk] = coordinator.pk if coordinator else None
+        if divisions:
+            self._coordinators(divisions)
         units = {r["owner_id"] for r in reqs} | {c for c in self.coordinator.values() if c}
         units -= self.unit_division.keys()
         self.unit_division.update(Department.objects.filter(pk__in=units).values_list("pk", "division_id"))
@@ -178,6 +177,27 @@ class _Directory:
         leaders = User.objects.filter(division_id__in=lead_divisions, is_active=True, role=Role.LEADER)
         for d, user in leaders.values_list("division_id", "pk").order_by("pk"):
             self.leaders[d].append(user)
+
+    def _coordinators(self, divisions: set[int]) -> None:
+        """`services.coordinator_for` per division, asked only where the answer can differ from the
+        parent's: a division with no workflow setting and no department of its own has its parent's
+        coordinating office (the rule is the deepest ancestor's, the office the nearest ancestor's)."""
+        from minsheng.core.models import JurisdictionSetting
+        from minsheng.feedback.services import coordinator_for
+
+        paths = Division.objects.filter(pk__in=divisions).values_list("path", flat=True)
+        ancestors = {int(p) for path in paths for p in path.strip("/").split("/") if p} - self.division.keys()
+        if self._own is None:
+            self._own = set(JurisdictionSetting.objects.filter(key="feedback.workflow", division__isnull=False)
+                            .values_list("division_id", flat=True))
+            self._own |= set(Department.objects.values_list("division_id", flat=True).distinct())
+        for d in sorted(Division.objects.filter(pk__in=ancestors), key=lambda d: d.path.count("/")):
+            self.division[d.pk] = d
+            if d.pk in self._own or d.parent_id is None or d.parent_id not in self.coordinator:
+                coordinator = coordinator_for(d)
+                self.coordinator[d.pk] = coordinator.pk if coordinator else None
+            else:
+                self.coordinator[d.pk] = self.coordinator[d.parent_id]
 
     def recipients(self, req: dict[str, Any], step: int) -> list[int]:
         """1: the handling unit; 2: the leaders of the unit's division; 3: the coordinating office."""
@@ -262,9 +282,12 @@ def scan(*, now: dt.datetime | None = None, chunk: int = CHUNK) -> dict[str, int
             Notification.objects.bulk_create(notes, batch_size=2000, ignore_conflicts=True)
             RequestEvent.objects.bulk_create(events, batch_size=2000)
             AuditEvent.objects.bulk_create(audits, batch_size=2000)
-            if raised:
-                CitizenRequest.objects.bulk_update([CitizenRequest(pk=pk, escalation=e) for pk, e in raised.items()],
-                                                   ["escalation"], batch_size=500)
+            # Few distinct values ({"reply": 2, …}): one UPDATE per value, not a CASE per row.
+            by_value: dict[str, list[int]] = defaultdict(list)
+            for pk, escalation in raised.items():
+                by_value[json.dumps(escalation, sort_keys=True)].append(pk)
+            for value, pks in by_value.items():
+                CitizenRequest.objects.filter(pk__in=pks).update(escalation=json.loads(value))
             SlaClock.objects.filter(pk__in=[c["id"] for c in clocks]).update(level=_level_at(now),
                                                                              next_at=_next_at(now))
 

@@ -123,7 +123,8 @@ def tally_scope(user: Any) -> list[int] | bool | None:
         return False
     if user.division_id is not None:
         ids = list(Division.objects.filter(path__startswith=user.division.path).values_list("pk", flat=True))
-        return None if len(ids) == Division.objects.count() else ids
+        # A subtree holding every division with requests (a city leader's) needs no filter.
+        return None if not RequestTally.objects.exclude(division_id__in=ids).exists() else ids
     return []
 
 
@@ -146,7 +147,8 @@ def _medians(column: str, phase: str, sizes: dict[Any, int], divisions: list[int
     few UNION ALL statements."""
     table = RequestSpan._meta.db_table
     field = f"{phase}_us"
-    scope = f" AND division_id IN ({_in(divisions)})" if divisions is not None else ""
+    # Grouped by division, the groups are the scope already.
+    scope = f" AND division_id IN ({_in(divisions)})" if divisions is not None and column != "division_id" else ""
     groups = [(g, n) for g, n in sizes.items() if n > 0]
     found: dict[Any, list[int]] = defaultdict(list)
     with connection.cursor() as cursor:
