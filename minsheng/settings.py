@@ -83,6 +83,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "minsheng.core.proxy.TrustedProxyMiddleware",  # only with TRUST_X_FORWARDED_FOR (behind a reverse proxy)
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -95,6 +96,10 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
+
+# Behind a reverse proxy: take the client's address from the proxy's X-Forwarded-For entry, so per-IP
+# rate limits and the captcha apply per citizen (minsheng/core/proxy.py). Off unless set.
+TRUST_X_FORWARDED_FOR = envbool("TRUST_X_FORWARDED_FOR", False)
 
 ROOT_URLCONF = "minsheng.urls"
 WSGI_APPLICATION = "minsheng.wsgi.application"
@@ -244,6 +249,8 @@ if LEDGER_HASH not in {"sha256", "sm3"}:
     raise ImproperlyConfigured("LEDGER_HASH must be sha256 or sm3.")
 LEDGER_SIGNING_KEY = env("LEDGER_SIGNING_KEY", "")
 LEDGER_PUBLIC_KEY = env("LEDGER_PUBLIC_KEY", "")
+# tlog-witness add-checkpoint URLs (space or comma separated) each new checkpoint is pushed to.
+LEDGER_WITNESSES = env("MINSHENG_LEDGER_WITNESSES", "").replace(",", " ").split()
 
 # Telemetry (devices over MQTT and HTTP). Readings further than the skew in the future, or older
 # than the backfill window (devices buffer while offline), are rejected and counted.
