@@ -26,6 +26,7 @@ from minsheng.procurement.models import (
     AwardStatus,
     Bid,
     BidStatus,
+    Clarification,
     Contract,
     ContractStatus,
     Tender,
@@ -96,31 +97,52 @@ def _payment_model() -> Any:
     return apps.get_model("finance", "PaymentRequest")
 
 
-def _contract_parts(process: Process) -> None:
-    ids = [c.pk for c in process.contracts]
+def _contract_parts(processes: list[Process]) -> None:
+    """Milestones, approved variations and approved/paid payments of the processes' contracts, in three queries."""
+    by_contract = {c.pk: p for p in processes for c in p.contracts}
+    ids = list(by_contract)
     if not ids:
         return
     from minsheng.procurement.models import ContractMilestone
 
     for m in ContractMilestone.objects.filter(contract_id__in=ids).order_by("contract_id", "position", "due_date",
                                                                            "id"):
-        process.milestones.setdefault(m.contract_id, []).append(m)
+        by_contract[m.contract_id].milestones.setdefault(m.contract_id, []).append(m)
     for v in Variation.objects.filter(contract_id__in=ids, status=Variation.Status.APPROVED).order_by(
         "contract_id", "number"
     ):
-        process.variations.setdefault(v.contract_id, []).append(v)
+        by_contract[v.contract_id].variations.setdefault(v.contract_id, []).append(v)
     payments = _payment_model().objects.filter(contract_id__in=ids, status__in=PAID_STATUSES).order_by(
         "contract_id", "id"
     )
     for p in payments.prefetch_related("decisions"):
-        process.payments.setdefault(p.contract_id, []).append(p)
+        by_contract[p.contract_id].payments.setdefault(p.contract_id, []).append(p)
+
+
+TENDER_RELATED = ("project", "project__division", "project__lead_department", "project__lead_department__division",
+                  "budget_version")
+
+
+def gather_many(tenders: list[Tender]) -> list[Process]:
+    """The processes of many tenders in a fixed number of queries (for publishing everything)."""
+    rows = Tender.objects.filter(pk__in=[t.pk for t in tenders]).select_related(*TENDER_RELATED).prefetch_related(
+        "bids__supplier", "awards__supplier", "contracts__supplier", "contracts__award"
+    ).order_by("pk")
+    asked = set(Clarification.objects.filter(tender__in=tenders).values_list("tender_id", flat=True).distinct())
+    processes = []
+    for t in rows:
+        process = Process(ocid=ocid_for_tender(t), project=t.project, tender=t, budget=t.budget_version,
+                          has_enquiries=t.pk in asked)
+        process.bids = sorted(t.bids.all(), key=lambda b: (b.submitted_at, b.pk))
+        process.awards = sorted(t.awards.all(), key=lambda a: (a.decided_at, a.pk))
+        process.contracts = sorted(t.contracts.all(), key=lambda c: (c.signed_on, c.pk))
+        processes.append(process)
+    _contract_parts(processes)
+    return processes
 
 
 def gather(tender: Tender) -> Process:
-    tender = Tender.objects.select_related(
-        "project", "project__division", "project__lead_department", "project__lead_department__division",
-        "budget_version",
-    ).get(pk=tender.pk)
+    tender = Tender.objects.select_related(*TENDER_RELATED).get(pk=tender.pk)
     process = Process(
         ocid=ocid_for_tender(tender), project=tender.project, tender=tender, budget=tender.budget_version,
         has_enquiries=tender.clarifications.exists(),
@@ -128,7 +150,7 @@ def gather(tender: Tender) -> Process:
     process.bids = list(tender.bids.select_related("supplier").order_by("submitted_at", "id"))
     process.awards = list(tender.awards.select_related("supplier").order_by("decided_at", "id"))
     process.contracts = list(tender.contracts.select_related("supplier", "award").order_by("signed_on", "id"))
-    _contract_parts(process)
+    _contract_parts([process])
     return process
 
 
@@ -142,7 +164,7 @@ def gather_contract(contract: Contract) -> Process:
         return gather(contract.tender)
     process = Process(ocid=ocid_for_contract(contract), project=contract.project, tender=None, budget=None)
     process.contracts = [contract]
-    _contract_parts(process)
+    _contract_parts([process])
     return process
 
 
