@@ -134,3 +134,16 @@ def test_rollup_page(money):
     page = c.get(reverse("finance:rollup") + f"?group=division&division={org.county_a.pk}").content.decode()
     assert "城关街道" in page
     assert "暂无快照" in _client(org.user("b_leader")).get(reverse("finance:rollup")).content.decode()
+
+
+def test_portal_project_page_lists_approved_payments_without_personal_data(money):
+    org = money.org
+    req, _ = pay_svc.payment_request_create(actor=org.user("a_housing"), **f.payment_args(org, money.m1, money.doc))
+    _pending, _ = pay_svc.payment_request_create(actor=org.user("a_housing"), **f.payment_args(
+        org, money.m1, money.doc, amount="5555", invoice_amount="5555"))
+    pay_svc.payment_decide(actor=money.approver, request=req, approve=True)
+    pay_svc.payment_decide(actor=org.user("a_finance"), request=req, approve=True)
+    page = Client().get(reverse("portal:project", args=[money.project.code])).content.decode()
+    assert 'id="payments"' in page and "100000.00" in page and money.contract.supplier.name in page
+    assert "5555.00" not in page  # not yet approved
+    assert req.invoice_number not in page and money.approver.display_name not in page
