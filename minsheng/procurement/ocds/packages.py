@@ -50,7 +50,7 @@ def record_package(releases: list[OcdsRelease], *, uri: str, release_uri: str) -
 
 
 def stream_release_package(out: IO[str], *, uri: str, queryset: QuerySet[OcdsRelease] | None = None,
-                           chunk_size: int = 2000) -> int:
+                           chunk_size: int = 500) -> int:
     """Write a release package of `queryset` (default: every release) to `out` with memory flat in its size:
     rows are read with a server-side cursor in chunks and their stored JSON text is copied as it is.
     Returns the number of releases written."""

@@ -21,7 +21,7 @@ class Command(BaseCommand):
         o.add_argument("--out", required=True, help="file to write ('-' for standard output)")
         o.add_argument("--uri", default="", help="the package's uri (default: file:// of --out)")
         o.add_argument("--publish", action="store_true", help="publish every changed process first")
-        o.add_argument("--chunk-size", type=int, default=2000)
+        o.add_argument("--chunk-size", type=int, default=500)
 
     def handle(self, *args: Any, **opts: Any) -> None:
         getattr(self, "do_" + opts["what"])(opts)
