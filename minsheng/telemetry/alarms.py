@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
 from django.utils import timezone
@@ -27,10 +27,11 @@ from minsheng.telemetry.models import Alarm, AlarmEvent, AlarmRule, AlarmStatus,
 from minsheng.telemetry.validation import Row
 
 
-def _specs() -> list[rule_logic.RuleSpec]:
+def rule_specs() -> list[rule_logic.RuleSpec]:
     return [
         rule_logic.RuleSpec(r.pk, r.code, r.device_kind, r.metric, r.comparator, r.limit, r.hour_from, r.hour_to,
-                            r.severity, r.division.path if r.division_id else None, r.valid_from, r.valid_to)
+                            r.severity, r.division.path if r.division_id else None, r.valid_from, r.valid_to,
+                            r.window_minutes, r.net_of_background, r.daily_allowance, r.small_supply)
         for r in AlarmRule.objects.select_related("division")
     ]
 
@@ -55,15 +56,18 @@ def _open(alarm_type: str, device: Device) -> Alarm | None:
 
 
 def raise_or_update(*, device: Device, alarm_type: str, severity: str, message: str, value: float | None,
-                    at: dt.datetime, rule_id: int | None = None) -> Alarm:
-    """Inside a transaction. A new alarm, or the open one of this type and device updated."""
+                    at: dt.datetime, rule_id: int | None = None, repeats: int = 1,
+                    first_at: dt.datetime | None = None) -> Alarm:
+    """Inside a transaction. A new alarm, or the open one of this type and device updated. `repeats`
+    readings in a row broke the rule, the first at `first_at`, the last (value `value`) at `at`."""
     alarm = _open(alarm_type, device)
     if alarm is None:
         try:
             with transaction.atomic():
                 alarm = Alarm.objects.create(alarm_type=alarm_type, device=device, project=device.project,
                                              rule_id=rule_id, severity=severity, message=message[:255], value=value,
-                                             first_at=at, last_at=at, assignee=_responsible(device))
+                                             count=repeats, first_at=first_at or at, last_at=at,
+                                             assignee=_responsible(device))
         except IntegrityError:  # another ingest process opened it just now
             alarm = _open(alarm_type, device)
         else:
@@ -71,7 +75,7 @@ def raise_or_update(*, device: Device, alarm_type: str, severity: str, message: 
             person, link, text = alarm.assignee, f"/console/alarms/{alarm.pk}/", message[:200]
             transaction.on_commit(lambda: notify(recipient=person, kind="alarm.raised", text=text, link=link))
             return alarm
-    alarm.value, alarm.count, alarm.last_at = value, alarm.count + 1, max(alarm.last_at, at)
+    alarm.value, alarm.count, alarm.last_at = value, alarm.count + repeats, max(alarm.last_at, at)
     fields = ["value", "count", "last_at"]
     if alarm.status == AlarmStatus.CLEARED:  # it came back before anyone acknowledged it
         alarm.status, alarm.cleared_at = AlarmStatus.ACTIVE, None
@@ -90,41 +94,92 @@ def _clear(alarm: Alarm, *, actor: User | None, at: dt.datetime, comment: str = 
     return alarm
 
 
-def evaluate(rows: list[Row], *, now: dt.datetime | None = None) -> int:
-    """Apply the rules in force to freshly stored readings (inside the ingest transaction). A reading
-    within a rule's limit clears that rule's active alarm on the device. Returns alarms touched."""
+def _device_infos(pks: set[int]) -> dict[int, Any]:
+    from minsheng.telemetry.ingest import DeviceInfo
+
+    return {v[0]: DeviceInfo(*v) for v in Device.objects.filter(pk__in=pks).values_list(
+        "pk", "device_id", "kind", "credential_hash", "active", "project__division_path", "small_supply")}
+
+
+class _Outcome(NamedTuple):
+    time: dt.datetime
+    broken: bool
+    value: float
+    rule: rule_logic.RuleSpec
+
+
+def evaluate(rows: list[Row], *, now: dt.datetime | None = None, devices: dict[int, Any] | None = None,
+             specs: list[rule_logic.RuleSpec] | None = None) -> int:
+    """Apply the per-reading rules in force to freshly stored readings (inside the ingest
+    transaction). In memory over the batch: per (device, rule) the readings' outcomes in time order;
+    the database is touched only where an alarm opens, repeats or clears (a reading within a rule's
+    limit clears that rule's active alarm on the device). `rows` come in time order per device
+    (as `storage.insert` returns them). Returns alarms touched."""
     if not rows:
         return 0
-    specs = _specs()
-    devices = {d.pk: d for d in Device.objects.filter(pk__in={r.device_pk for r in rows})
-               .select_related("project", "project__responsible_person", "responsible")}
-    by_device: dict[int, list[Row]] = defaultdict(list)
-    for row in rows:
-        by_device[row.device_pk].append(row)
-    touched = 0
+    specs = rule_specs() if specs is None else specs
+    devices = devices if devices is not None else _device_infos({r.device_pk for r in rows})
+    open_active = set(Alarm.objects.filter(closed=False, status=AlarmStatus.ACTIVE,
+                                           device_id__in={r.device_pk for r in rows})
+                      .values_list("device_id", "alarm_type"))
+    tz = timezone.get_current_timezone()
     in_force_cache: dict[tuple[Any, str], dict[str, rule_logic.RuleSpec]] = {}
-    for pk, device_rows in by_device.items():
-        device = devices[pk]
-        for row in sorted(device_rows, key=lambda r: r.time):
-            local = timezone.localtime(row.time)
-            key = (local.date(), device.project.division_path)
-            if key not in in_force_cache:
-                in_force_cache[key] = rule_logic.rules_in_force(specs, on=key[0], division_path=key[1])
-            in_force = in_force_cache[key]
-            for rule in rule_logic.applicable(in_force, kind=device.kind, metric=row.metric, local_hour=local.hour):
-                if rule_logic.violated(rule, row.value):
-                    message = _("%(device)s：%(metric)s %(value)s 超过限值 %(limit)s（%(code)s）") % {
-                        "device": device.name, "metric": row.metric, "value": f"{row.value:g}",
-                        "limit": f"{rule.limit:g}", "code": rule.code}
-                    raise_or_update(device=device, alarm_type=rule.code, severity=rule.severity, message=message,
-                                    value=row.value, at=row.time, rule_id=rule.pk)
-                    touched += 1
-                else:
-                    alarm = Alarm.objects.select_for_update().filter(
-                        alarm_type=rule.code, device=device, closed=False, status=AlarmStatus.ACTIVE).first()
-                    if alarm is not None:
-                        _clear(alarm, actor=None, at=row.time)
-                        touched += 1
+    # The rules for a reading depend on its device, metric and local hour and day: cached per device,
+    # metric and quarter hour (every time zone's offset is a multiple of 15 minutes).
+    applicable_cache: dict[tuple[int, str, int], list[rule_logic.RuleSpec]] = {}
+    outcomes: dict[tuple[int, str], list[_Outcome]] = defaultdict(list)
+    for row in rows:
+        pk, metric, value = row.device_pk, row.metric, row.value
+        key = (pk, metric, int(row.time.timestamp()) // 900)
+        rules = applicable_cache.get(key)
+        if rules is None:
+            device, local = devices[pk], row.time.astimezone(tz)
+            place = (local.date(), device.division_path)
+            if place not in in_force_cache:
+                in_force_cache[place] = rule_logic.rules_in_force(specs, on=place[0], division_path=place[1])
+            rules = applicable_cache[key] = rule_logic.applicable(
+                in_force_cache[place], kind=device.kind, metric=metric, local_hour=local.hour,
+                small_supply=device.small_supply)
+        for rule in rules:
+            broken = rule_logic.violated(rule, value)
+            if broken or (pk, rule.code) in open_active or (pk, rule.code) in outcomes:
+                outcomes[(pk, rule.code)].append(_Outcome(row.time, broken, value, rule))
+    touched = 0
+    for (pk, code), seq in sorted(outcomes.items()):  # the usual case: none (within limits, nothing to clear)
+        touched += _apply(pk, code, sorted(seq, key=lambda o: o.time))
+    return touched
+
+
+def _apply(pk: int, code: str, seq: list[_Outcome]) -> int:
+    """Run one device's outcomes for one rule against its (locked) open alarm: each run of broken
+    readings raises or updates the alarm once, each run back within the limit clears it."""
+    device = Device.objects.select_related("project", "project__responsible_person", "responsible").get(pk=pk)
+    touched = i = 0
+    while i < len(seq):
+        j = i
+        broken = seq[i].broken
+        while j < len(seq) and seq[j].broken == broken:
+            j += 1
+        run = seq[i:j]
+        if broken:
+            first, last, rule = run[0], run[-1], run[0].rule
+            message = _("%(device)s：%(metric)s %(value)s 超过限值 %(limit)s（%(code)s）") % {
+                "device": device.name, "metric": rule.metric, "value": f"{first.value:g}",
+                "limit": f"{rule.limit:g}", "code": rule.code}
+            if rule.comparator == "<":
+                message = _("%(device)s：%(metric)s %(value)s 低于限值 %(limit)s（%(code)s）") % {
+                    "device": device.name, "metric": rule.metric, "value": f"{first.value:g}",
+                    "limit": f"{rule.limit:g}", "code": rule.code}
+            raise_or_update(device=device, alarm_type=code, severity=rule.severity, message=message,
+                            value=last.value, at=last.time, rule_id=rule.pk, repeats=len(run), first_at=first.time)
+            touched += 1
+        else:
+            alarm = Alarm.objects.select_for_update().filter(
+                alarm_type=code, device=device, closed=False, status=AlarmStatus.ACTIVE).first()
+            if alarm is not None:
+                _clear(alarm, actor=None, at=run[0].time)
+                touched += 1
+        i = j
     return touched
 
 

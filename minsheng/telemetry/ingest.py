@@ -1,30 +1,91 @@
 """Storing telemetry: one call for a batch of messages from MQTT or HTTP.
 
-Validation is in `validation.py`; here the devices are loaded in one query, accepted readings are
-inserted in one statement that ignores rows already stored (the unique key (device, time, metric)
-makes redelivery harmless), rejections are counted, and devices' last-seen times move forward."""
+Validation is in `validation.py` (pure), the SQL in `storage.py`. Per batch: devices come from a
+cache (a long-running MQTT ingest process keeps one; an HTTP request reads them fresh), each
+credential is hashed once per distinct token, accepted readings are deduplicated and inserted in
+one statement that ignores rows already stored (the unique key (device, time, metric) makes
+redelivery harmless), roll-ups move with them, rejections are counted, devices' last-seen times
+move forward, and the rules run in memory over the rows that were new — all in one transaction, so
+an MQTT message is acknowledged only after its readings, roll-ups and alarms have committed."""
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
+import time
 from collections import defaultdict
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from minsheng.telemetry import alarms, validation
-from minsheng.telemetry.models import Device, Reading, RejectCount, hash_credential
+from minsheng.telemetry import alarms, storage, validation
+from minsheng.telemetry.models import Device, RejectCount, hash_credential
+
+LAST_SEEN_RESOLUTION = dt.timedelta(seconds=15)  # a cached ingest writes a device's last-seen at most this often
 
 
 @dataclass
 class Result:
     accepted: int = 0
     rejected: dict[str, int] = field(default_factory=dict)
-    rows: list[validation.Row] = field(default_factory=list)
+    rows: list[validation.Row] = field(default_factory=list)  # the accepted readings
+    new: int = 0  # of which were not stored before
+
+
+class DeviceInfo(NamedTuple):
+    """What ingest and the rules need of a device; satisfies validation.DeviceLike."""
+
+    pk: int
+    device_id: str
+    kind: str
+    credential_hash: str
+    active: bool
+    division_path: str
+    small_supply: bool
+
+
+def load_devices(ids: set[str]) -> dict[str, DeviceInfo]:
+    return {v[1]: DeviceInfo(*v) for v in Device.objects.filter(device_id__in=ids).values_list(
+        "pk", "device_id", "kind", "credential_hash", "active", "project__division_path", "small_supply")}
+
+
+class DeviceCache:
+    """Devices and rules for a long-running ingest process. An entry is read again after `ttl`
+    seconds, so a rotated credential, a deactivated device or a changed rule takes effect within
+    that time (TELEMETRY_DEVICE_CACHE_SECONDS); an unknown device id is remembered as unknown for as
+    long, so a flood of bogus ids costs one query per id and period."""
+
+    def __init__(self, ttl: float | None = None):
+        self.ttl = settings.TELEMETRY_DEVICE_CACHE_SECONDS if ttl is None else ttl
+        self._devices: dict[str, tuple[float, DeviceInfo | None]] = {}
+        self._rules: tuple[float, list[Any]] | None = None
+        self.last_seen: dict[int, dt.datetime] = {}  # what this process last wrote
+
+    def devices(self, ids: set[str]) -> dict[str, DeviceInfo]:
+        now = time.monotonic()
+        entries = self._devices
+        stale = {i for i in ids if (e := entries.get(i)) is None or now - e[0] > self.ttl}
+        if stale:
+            found = load_devices(stale)
+            for i in stale:
+                entries[i] = (now, found.get(i))
+        return {i: info for i in ids if (info := entries[i][1]) is not None}
+
+    def rules(self) -> list[Any]:
+        now = time.monotonic()
+        if self._rules is None or now - self._rules[0] > self.ttl:
+            self._rules = (now, alarms.rule_specs())
+        return self._rules[1]
+
+
+@functools.lru_cache(maxsize=65536)
+def _hash(token: str) -> str:
+    """A credential's hash, computed once per distinct token (not once per message)."""
+    return hash_credential(token)
 
 
 def _count_rejects(rejected: dict[tuple[str, str], int], day: dt.date) -> None:
@@ -40,33 +101,44 @@ def _count_rejects(rejected: dict[tuple[str, str], int], day: dt.date) -> None:
                     count=F("count") + n)
 
 
-def ingest(messages: list[Any], *, now: dt.datetime | None = None) -> Result:
+def _dedupe(rows: list[validation.Row]) -> list[validation.Row]:
+    """One row per (device, time, metric); the first wins (a batch may repeat a message)."""
+    seen: dict[tuple[int, dt.datetime, str], validation.Row] = {}
+    for r in rows:
+        seen.setdefault((r.device_pk, r.time, r.metric), r)
+    return list(seen.values()) if len(seen) < len(rows) else rows
+
+
+def ingest(messages: list[Any], *, now: dt.datetime | None = None, cache: DeviceCache | None = None) -> Result:
     """Validate and store a batch; returns what was accepted and rejected. Never raises on bad input."""
     now = now or timezone.now()
     ids = {str(m.get("device", ""))[:64] for m in messages if isinstance(m, dict)}
-    devices = {d.device_id: d for d in Device.objects.filter(device_id__in=ids)}
+    devices = cache.devices(ids) if cache is not None else load_devices(ids)
     checked = validation.check(
-        messages, devices, hash_credential, now=now,
+        messages, devices, _hash, now=now,
         max_skew=dt.timedelta(seconds=settings.TELEMETRY_MAX_CLOCK_SKEW_SECONDS),
         max_backfill=dt.timedelta(days=settings.TELEMETRY_MAX_BACKFILL_DAYS),
     )
-    seen = {row.device_pk for row in checked.rows}
+    rows = _dedupe(checked.rows)
+    by_pk = {d.pk: d for d in devices.values()}
+    seen = {r.device_pk for r in rows}
+    if cache is not None:
+        # Received now: alive even if it sent buffered, older readings. Written at most every few seconds.
+        seen = {pk for pk in seen if now - cache.last_seen.get(pk, dt.datetime.min.replace(tzinfo=dt.UTC))
+                >= LAST_SEEN_RESOLUTION}
     with transaction.atomic():
-        if checked.rows:
-            Reading.objects.bulk_create(
-                [Reading(device_id=r.device_pk, time=r.time, metric=r.metric, value=r.value, received_at=now)
-                 for r in checked.rows],
-                ignore_conflicts=True, batch_size=2000,
-            )
+        new = storage.insert(rows, received_at=now)
         if seen:
-            # Received now: the device is alive even if it sent buffered, older readings.
-            Device.objects.filter(pk__in=seen).update(last_seen_at=now)
+            Device.objects.filter(pk__in=sorted(seen)).update(last_seen_at=now)
         if checked.rejected:
             _count_rejects(checked.rejected, timezone.localdate(now))
-        # Rules run in the same transaction: an alarm exists exactly when its readings do, and an MQTT
-        # message is acknowledged only after both committed.
-        alarms.evaluate(checked.rows, now=now)
+        # Rules run in the same transaction, on the readings that were new: an alarm exists exactly
+        # when its readings do, and redelivered readings do not count twice.
+        alarms.evaluate(new, now=now, devices=by_pk, specs=cache.rules() if cache is not None else None)
+    if cache is not None:
+        for pk in seen:
+            cache.last_seen[pk] = now
     rejected: dict[str, int] = defaultdict(int)
     for (reason, _device), n in checked.rejected.items():
         rejected[reason] += n
-    return Result(accepted=len(checked.rows), rejected=dict(rejected), rows=checked.rows)
+    return Result(accepted=len(checked.rows), rejected=dict(rejected), rows=checked.rows, new=len(new))

@@ -30,6 +30,9 @@ class Device(models.Model):
     latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
     longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
     household = models.CharField(_("用水户"), max_length=64, blank=True)
+    small_supply = models.BooleanField(
+        _("小型供水工程"), default=False,
+        help_text=_("小型集中式供水或分散式供水（GB 5749-2022 对其浑浊度等指标另有限值）"))
     credential_hash = models.CharField(max_length=64, editable=False)
     responsible = models.ForeignKey(settings.AUTH_USER_MODEL, verbose_name=_("负责人"), null=True, blank=True,
                                     on_delete=models.PROTECT, related_name="+")
@@ -60,9 +63,16 @@ class Device(models.Model):
 
 
 class Reading(models.Model):
-    """One value. Idempotent on (device, time, metric): a redelivered message stores nothing twice."""
+    """One value. Idempotent on (device, time, metric): a redelivered message stores nothing twice.
 
-    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="readings")
+    The hot table. Its only index is that key (device, time, metric), which serves both the dedup on
+    insert and a device's readings by time. No database-level foreign key to the device (a device is
+    never deleted, and ingest checks it exists): the per-row reference check halved insert speed. On
+    PostgreSQL the table is partitioned by month on `time` (migration 0004, `storage.py`) and has no
+    primary-key index either: a partitioned key must include `time`, and (id, time) would only cost."""
+
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="readings", db_constraint=False,
+                               db_index=False)
     time = models.DateTimeField()
     metric = models.CharField(max_length=24)
     value = models.FloatField()
@@ -70,10 +80,67 @@ class Reading(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["device", "time", "metric"], name="reading_once")]
-        indexes = [models.Index(fields=["device", "metric", "-time"], name="reading_series_idx")]
 
     def __str__(self) -> str:
         return f"{self.device_id} {self.time:%Y-%m-%d %H:%M:%S} {self.metric}={self.value}"
+
+
+class Rollup(models.Model):
+    """Readings of one device and metric summed over a bucket (a minute, an hour), kept by ingest in
+    the same transaction as the readings, from the rows it actually inserted (so redelivery adds
+    nothing). Charts read these; the mean is total / count."""
+
+    device = models.ForeignKey(Device, on_delete=models.PROTECT, related_name="+", db_constraint=False,
+                               db_index=False)
+    metric = models.CharField(max_length=24)
+    bucket = models.DateTimeField()
+    count = models.PositiveIntegerField()
+    total = models.FloatField()
+    minimum = models.FloatField()
+    maximum = models.FloatField()
+
+    class Meta:
+        abstract = True
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.count if self.count else 0.0
+
+
+class ReadingMinute(Rollup):
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "metric", "bucket"], name="reading_minute_key")]
+        indexes = [models.Index(fields=["bucket"], name="reading_minute_bucket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.metric} {self.bucket:%Y-%m-%d %H:%M} n={self.count}"
+
+
+class ReadingHour(Rollup):
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["device", "metric", "bucket"], name="reading_hour_key")]
+        indexes = [models.Index(fields=["bucket"], name="reading_hour_bucket_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.device_id} {self.metric} {self.bucket:%Y-%m-%d %H:%M} n={self.count}"
+
+
+class BackgroundStation(models.Model):
+    """A reference (background) air-quality device for a district: a site's PM10 is judged net of it
+    ("site minus background"). The station nearest a site's division wins."""
+
+    division = models.ForeignKey(Division, verbose_name=_("所在区县"), on_delete=models.PROTECT,
+                                 related_name="+")
+    device = models.OneToOneField(Device, verbose_name=_("背景站设备"), on_delete=models.PROTECT,
+                                  related_name="background_for")
+    active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("背景站")
+        verbose_name_plural = _("背景站")
+
+    def __str__(self) -> str:
+        return f"{self.division} {self.device}"
 
 
 class RejectReason(models.TextChoices):
@@ -127,6 +194,14 @@ class AlarmRule(models.Model):
     valid_from = models.DateField(_("生效日期"))
     valid_to = models.DateField(_("失效日期"), null=True, blank=True)
     needs_verification = models.BooleanField(_("待核实"), default=False)
+    # Windowed rules (run by the scheduler over the minute roll-ups, not per reading): the mean over
+    # the window, net of the district's background station if so, against the limit; an alarm also
+    # when a day has more exceeding windows than allowed.
+    window_minutes = models.PositiveSmallIntegerField(_("统计时段（分钟）"), null=True, blank=True)
+    net_of_background = models.BooleanField(_("扣除背景站"), default=False)
+    daily_allowance = models.PositiveSmallIntegerField(_("每日允许超标次数"), null=True, blank=True)
+    # None: any device; True: only small water supplies; False: all but small water supplies.
+    small_supply = models.BooleanField(_("适用于小型供水"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("报警规则")
@@ -164,6 +239,8 @@ class Alarm(models.Model):
     last_at = models.DateTimeField(_("最近发生"))
     cleared_at = models.DateTimeField(null=True, blank=True)
     acknowledged_at = models.DateTimeField(null=True, blank=True)
+    escalation_level = models.PositiveSmallIntegerField(_("升级层级"), default=0)
+    escalated_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("报警")

@@ -71,6 +71,7 @@ class Ingestor:
         self.batch_seconds = batch_seconds if batch_seconds is not None else settings.TELEMETRY_BATCH_SECONDS
         self.inbox: queue.Queue[Incoming] = queue.Queue()
         self.stats = Stats()
+        self.cache = ingest.DeviceCache()
         self.subscribed = threading.Event()
         # MQTT 5: the session outlives the connection (Session Expiry Interval) and, unlike 3.1.1 where
         # the broker caps unacknowledged deliveries per client (Mosquitto: max_inflight_messages 20),
@@ -106,13 +107,22 @@ class Ingestor:
         self.client.loop_stop()
 
     def take_batch(self, timeout: float) -> list[Incoming]:
+        """Up to batch_size messages: what has arrived, plus what arrives until the batch is
+        batch_seconds old or nothing came for IDLE_GAP_SECONDS (so a quiet stream is stored at once
+        and a busy one in large batches, never later than batch_seconds after its first message)."""
         batch: list[Incoming] = []
         try:
             batch.append(self.inbox.get(timeout=timeout))
         except queue.Empty:
             return batch
         deadline = time.monotonic() + self.batch_seconds
+        get_nowait = self.inbox.get_nowait
         while len(batch) < self.batch_size:
+            try:
+                batch.append(get_nowait())
+                continue
+            except queue.Empty:
+                pass
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 break
@@ -133,7 +143,7 @@ class Ingestor:
                 messages.append({"malformed": True})  # counted as malformed by validation
             else:
                 messages.append(msg)
-        result = ingest.ingest(messages)
+        result = ingest.ingest(messages, cache=self.cache)
         self.stats.messages += len(batch)
         self.stats.accepted += result.accepted
         self.stats.rejected.update(result.rejected)

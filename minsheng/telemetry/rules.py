@@ -26,6 +26,10 @@ class RuleSpec:
     division_path: str | None  # None: everywhere
     valid_from: dt.date
     valid_to: dt.date | None
+    window_minutes: int | None = None  # windowed (scheduler, roll-ups) rather than per reading
+    net_of_background: bool = False
+    daily_allowance: int | None = None
+    small_supply: bool | None = None  # None: any device; else only devices with that flag
 
 
 def in_hours(rule: RuleSpec, hour: int) -> bool:
@@ -55,9 +59,12 @@ def rules_in_force(rules: list[RuleSpec], *, on: dt.date, division_path: str) ->
     return best
 
 
-def applicable(rules: dict[str, RuleSpec], *, kind: str, metric: str, local_hour: int) -> list[RuleSpec]:
+def applicable(rules: dict[str, RuleSpec], *, kind: str, metric: str, local_hour: int,
+               small_supply: bool = False) -> list[RuleSpec]:
+    """The per-reading rules for one reading (windowed rules are judged by the scheduler)."""
     return [r for r in rules.values()
-            if r.metric == metric and r.device_kind in ("", kind) and in_hours(r, local_hour)]
+            if r.metric == metric and r.device_kind in ("", kind) and r.window_minutes is None
+            and (r.small_supply is None or r.small_supply == small_supply) and in_hours(r, local_hour)]
 
 
 def violated(rule: RuleSpec, value: float) -> bool:

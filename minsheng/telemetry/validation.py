@@ -10,7 +10,7 @@ import hmac
 import math
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from minsheng.telemetry.metrics import METRICS
 
@@ -23,8 +23,7 @@ class DeviceLike(Protocol):
     active: bool
 
 
-@dataclass(frozen=True)
-class Row:
+class Row(NamedTuple):  # a tuple: made ~50,000 times a second by ingest
     device_pk: int
     time: dt.datetime
     metric: str
@@ -45,7 +44,7 @@ def _time(value: Any) -> dt.datetime | None:
             return None
     if isinstance(value, str):
         try:
-            parsed = dt.datetime.fromisoformat(value.replace("Z", "+00:00"))
+            parsed = dt.datetime.fromisoformat(value)  # Python 3.11 reads "Z" too
         except ValueError:
             return None
         return parsed if parsed.tzinfo is not None else None
@@ -70,30 +69,32 @@ def check(messages: list[Any], devices: dict[str, DeviceLike], hash_fn: Any, *, 
             out.rejected[("bad_credential", device_id)] += max(len(readings), 1)
             continue
         allowed = METRICS.get(device.kind, {})
+        latest, earliest = now + max_skew, now - max_backfill
+        rows, pk = out.rows, device.pk
         for r in readings:
-            reason = _check_reading(r, allowed, now, max_skew, max_backfill)
+            when, reason = _check_reading(r, allowed, latest, earliest)
             if reason:
                 out.rejected[(reason, device_id)] += 1
                 continue
-            out.rows.append(Row(device.pk, _time(r["t"]), r["metric"], float(r["value"])))
+            rows.append(Row(pk, when, r["metric"], float(r["value"])))
     return out
 
 
-def _check_reading(r: Any, allowed: dict, now: dt.datetime, max_skew: dt.timedelta,
-                   max_backfill: dt.timedelta) -> str | None:
+def _check_reading(r: Any, allowed: dict, latest: dt.datetime,
+                   earliest: dt.datetime) -> tuple[dt.datetime | None, str | None]:
     if not isinstance(r, dict):
-        return "malformed"
+        return None, "malformed"
     when = _time(r.get("t"))
     value = r.get("value")
     if when is None or isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
-        return "malformed"
+        return None, "malformed"
     metric = allowed.get(r.get("metric"))
     if metric is None:
-        return "unknown_metric"
+        return None, "unknown_metric"
     if r.get("unit") != metric.unit:
-        return "wrong_unit"
+        return None, "wrong_unit"
     if not metric.low <= value <= metric.high:
-        return "out_of_range"
-    if when > now + max_skew or when < now - max_backfill:
-        return "clock_skew"
-    return None
+        return None, "out_of_range"
+    if when > latest or when < earliest:
+        return None, "clock_skew"
+    return when, None

@@ -26,8 +26,8 @@ from minsheng.testing.factories import build_org, project_in
 N = 600  # below Mosquitto's default max_queued_messages (1000) for the offline session
 
 
-def _env(group: str) -> dict[str, str]:
-    env = dict(os.environ, MQTT_SHARE_GROUP=group, TELEMETRY_BATCH_SIZE="50",
+def _env(group: str, prefix: str) -> dict[str, str]:
+    env = dict(os.environ, MQTT_SHARE_GROUP=group, MQTT_TOPIC_PREFIX=prefix, TELEMETRY_BATCH_SIZE="50",
                DJANGO_SETTINGS_MODULE="minsheng.settings")
     db = connection.settings_dict
     if connection.vendor == "sqlite":
@@ -61,7 +61,8 @@ def test_kill_9_loses_nothing_and_duplicates_nothing():
     org = build_org()
     device, token = make_device(project_in(org, "a"))
     client_id, group = f"test-crash-{uuid.uuid4().hex[:8]}", f"g{uuid.uuid4().hex[:8]}"
-    env = _env(group)
+    prefix = f"test-{group}/minsheng/v1/telemetry"  # this run's own topic: no other run's messages
+    env = _env(group, prefix)
     base = timezone.now().replace(microsecond=0) - timezone.timedelta(hours=1)
 
     def message(i: int) -> str:
@@ -72,7 +73,7 @@ def test_kill_9_loses_nothing_and_duplicates_nothing():
     pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"test-crash-pub-{uuid.uuid4().hex[:8]}")
     pub.connect(settings.MQTT_HOST, settings.MQTT_PORT)
     pub.loop_start()
-    topic = f"{settings.MQTT_TOPIC_PREFIX}/{device.device_id}"
+    topic = f"{prefix}/{device.device_id}"
     proc = _start(client_id, env)
     try:
         # The first message proves the persistent session and its subscription exist.

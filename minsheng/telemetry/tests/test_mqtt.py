@@ -54,7 +54,10 @@ def _forget_session(client_id: str) -> None:
 
 
 @pytest.fixture
-def ids():
+def ids(settings):
+    # A topic of this test's own: a shared subscription receives every publisher's messages on its
+    # topic filter, and other test runs on this machine publish telemetry too.
+    settings.MQTT_TOPIC_PREFIX = f"test-{uuid.uuid4().hex[:8]}/minsheng/v1/telemetry"
     client_id, group = f"test-ingest-{uuid.uuid4().hex[:8]}", f"g{uuid.uuid4().hex[:8]}"
     yield client_id, group
     _forget_session(client_id)
