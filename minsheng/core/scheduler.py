@@ -41,6 +41,11 @@ JOBS: list[Job] = [
     Job("rectification-escalation", "minsheng.construction.tasks.escalate_overdue_rectifications",
         {"hour": "8", "minute": "10"}),
     Job("telemetry-offline", "minsheng.telemetry.tasks.check_devices_offline", {"minute": "*/5"}),
+    Job("telemetry-escalation", "minsheng.telemetry.tasks.escalate_alarms", {"minute": "*/5"}),
+    Job("telemetry-windowed-rules", "minsheng.telemetry.tasks.check_windowed_rules", {"minute": "1,16,31,46"}),
+    Job("telemetry-detectors", "minsheng.telemetry.tasks.run_detectors", {"minute": "3,18,33,48"}),
+    Job("telemetry-partitions", "minsheng.telemetry.tasks.create_partitions", {"hour": "0", "minute": "20"}),
+    Job("telemetry-retention", "minsheng.telemetry.tasks.apply_retention", {"hour": "3", "minute": "40"}),
     Job("insight-redflags", "minsheng.insight.tasks.recompute_red_flags", {"hour": "1", "minute": "40"}),
     Job("evm-snapshots", "minsheng.finance.tasks.take_evm_snapshots", {"hour": "6", "minute": "30"}),
 ]
