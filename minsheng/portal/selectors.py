@@ -14,8 +14,8 @@ from django.db.models import QuerySet
 from minsheng.core.models import Division
 from minsheng.projects.lifecycle import Stage
 
-# Projects the public follows: everything from the proposal on, except those withdrawn.
-HIDDEN_STAGES = (Stage.RESERVE, Stage.CANCELLED)
+# Projects the public follows: every project but those withdrawn.
+HIDDEN_STAGES = (Stage.CANCELLED,)
 MAX_NEAR = 50
 
 
@@ -69,6 +69,11 @@ class ProjectFacts:
     photos: list[Any]
     issues: list[PublicIssue] = field(default_factory=list)
     open_issues: int = 0
+
+    @property
+    def budget_display(self) -> str:
+        """Yuan with thousands separators, as the public reads budgets (12,345,678.90)."""
+        return f"{self.budget:,.2f}" if self.budget is not None else ""
 
 
 def project_facts(project: Any) -> ProjectFacts:

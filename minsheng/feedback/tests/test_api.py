@@ -107,7 +107,8 @@ def test_transfer_accept_refuse_and_coordination_over_the_api(org):
 def test_transfer_accepted_by_the_receiving_unit(org):
     req = submit(org)
     base = f"/api/v1/citizen-requests/{req.pk}"
-    _post(_client(org, "a_housing"), f"{base}/transfer", {"to_unit": org.depts["a.civil"].pk, "reason": "属于民政救助范围"})
+    body = {"to_unit": org.depts["a.civil"].pk, "reason": "属于民政救助范围"}
+    assert _post(_client(org, "a_housing"), f"{base}/transfer", body).status_code == 201
     ok = _post(_client(org, "a_civil"), f"{base}/transfer/accept")
     assert ok.status_code == 200 and ok.json()["owner"] == org.depts["a.civil"].pk
 
