@@ -151,6 +151,8 @@ class Witness(models.Model):
     name = models.CharField(_("见证方标识"), max_length=128, unique=True)
     vkey = models.CharField(_("公钥"), max_length=255)
     description = models.CharField(_("单位"), max_length=128, blank=True)
+    # The tlog-witness add-checkpoint URL this witness answered at (set when a push succeeds).
+    url = models.CharField(_("见证服务地址"), max_length=255, blank=True)
     active = models.BooleanField(_("启用"), default=True)
     created_at = models.DateTimeField(default=timezone.now)
 

@@ -11,8 +11,8 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.core.errors import NotFound, ValidationFailed
-from minsheng.ledger import canonical, keys, registry, tree
-from minsheng.ledger.models import Checkpoint, Leaf, Log, VerificationRun, Witness
+from minsheng.ledger import canonical, keys, note, registry, tree
+from minsheng.ledger.models import Checkpoint, Leaf, Log, LogKey, VerificationRun, Witness
 from minsheng.ledger.services import log_default
 
 RECEIPT_FORMAT = "minsheng-evidence-receipt/v1"
@@ -109,8 +109,24 @@ def consistency(first: Any, second: Any, log_obj: Log | None = None) -> dict[str
 def public_keys(log_obj: Log | None = None) -> dict[str, Any]:
     log_obj = log_obj or log_default()
     v = keys.verifier()
+    published = {r.key_id: r for r in LogKey.objects.filter(log=log_obj)}
+    log_keys = []
+    for key in keys.trusted(log_obj):
+        row = published.get(key.verifier.id.hex())
+        start = key.valid_from or (row.valid_from if row else None)
+        log_keys.append(
+            {
+                "vkey": key.verifier.vkey,
+                "algorithm": key.verifier.algorithm,
+                "valid_from": start.isoformat() if start else None,
+                "valid_until": key.valid_until.isoformat() if key.valid_until else None,
+                "last_size": key.last_size,
+                "endorsement": row.endorsement if row and not key.current else "",
+            }
+        )
     return {
         "log": {"origin": log_obj.origin, "hash": log_obj.hash_alg, "algorithm": v.algorithm, "vkey": v.vkey},
+        "log_keys": log_keys,
         "witnesses": [
             {"name": w.name, "vkey": w.vkey, "description": w.description}
             for w in Witness.objects.filter(active=True)
@@ -135,9 +151,17 @@ def receipt(index: Any, log_obj: Log | None = None) -> dict[str, Any]:
         "tree_size": cp.size,
         "inclusion_proof": [b64(h) for h in tree.inclusion_proof(log_obj, leaf.index, cp.size)],
         "checkpoint": cp.note,
-        "log_key": keys.verifier().vkey,
+        "log_key": _signing_vkey(log_obj, cp),
         "witness_keys": [w.vkey for w in Witness.objects.filter(active=True, cosignatures__checkpoint=cp)],
     }
+
+
+def _signing_vkey(log_obj: Log, cp: Checkpoint) -> str:
+    """The published log key that signed `cp` (after a rotation, possibly a retired one)."""
+    try:
+        return keys.signing_key(keys.trusted(log_obj), cp.note, cp.created_at, cp.size).vkey
+    except note.NoteError:
+        return keys.verifier().vkey
 
 
 def leaves_for_project(code: str, log_obj: Log | None = None) -> QuerySet[Leaf]:

@@ -21,7 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minsheng.core.errors import Conflict, NotFound, ValidationFailed
 from minsheng.ledger import canonical, keys, note, registry, tree
-from minsheng.ledger.models import ActorSalt, Checkpoint, Cosignature, Leaf, Log, Witness
+from minsheng.ledger.models import ActorSalt, Checkpoint, Cosignature, Leaf, Log, LogKey, Witness
 
 log = logging.getLogger(__name__)
 
@@ -156,6 +156,7 @@ def checkpoint_create(*, log_obj: Log | None = None, force: bool = False) -> Che
         log.error("ledger: head root of %s does not match its stored nodes; not signing", head.origin)
         raise Conflict(_("日志头与存储的节点不一致，已拒绝签发检查点，请运行完整性校验。"))
     signer = keys.signer()
+    _publish_current_key(head, signer)
     body = note.Checkpoint(head.origin, head.size, root).body
     text = note.sign_note(body, signer)
     try:
@@ -165,6 +166,50 @@ def checkpoint_create(*, log_obj: Log | None = None, force: bool = False) -> Che
             )
     except IntegrityError:  # another process signed the same size first
         return Checkpoint.objects.get(log=head, size=head.size)
+
+
+def _publish_current_key(head: Log, signer: note.Signer) -> LogKey:
+    """Record the signing key as published (from now on), and refuse a key that was rotated out."""
+    row, _created = LogKey.objects.get_or_create(
+        log=head, key_id=signer.id.hex(), defaults={"vkey": signer.verifier.vkey, "valid_from": timezone.now()}
+    )
+    if row.valid_until is not None:
+        raise keys.SigningKeyRetired()
+    return row
+
+
+@transaction.atomic
+def key_rotate(*, new: note.Signer, log_obj: Log | None = None) -> LogKey:
+    """Retire the configured signing key in favour of `new`: the new key signs an endorsement of the
+    old one (its validity and the last tree size it signed) so verifiers keep trusting the checkpoints
+    it made. Afterwards the old key signs nothing; configure `new` as LEDGER_SIGNING_KEY and restart."""
+    log_obj = log_obj or log_default()
+    head = Log.objects.select_for_update().get(pk=log_obj.pk)
+    old = keys.signer()
+    if new.name != head.origin:
+        raise ValidationFailed(fields={"key": [_("新密钥的名称须与日志标识（LEDGER_ORIGIN）一致。")]})
+    if new.alg == bytes([note.ALG_COSIGNATURE_V1]):
+        raise ValidationFailed(fields={"key": [_("见证方密钥不能用作日志签名密钥。")]})
+    if new.id == old.id:
+        raise ValidationFailed(fields={"key": [_("新密钥与当前签名密钥相同。")]})
+    now = timezone.now()
+    first = Checkpoint.objects.filter(log=head, key_id=old.id.hex()).order_by("created_at").first()
+    row = _publish_current_key(head, old)
+    if first is not None and first.created_at < row.valid_from:
+        row.valid_from = first.created_at
+    signed = Checkpoint.objects.filter(log=head, key_id=old.id.hex())
+    last_size = signed.order_by("-size").values_list("size", flat=True).first() or 0
+    row.valid_until, row.last_size = now, last_size
+    row.endorsement = note.sign_note(
+        keys.endorsement_body(head.origin, row.vkey, row.valid_from, now, last_size), new
+    )
+    row.save(update_fields=["valid_from", "valid_until", "last_size", "endorsement"])
+    created, _c = LogKey.objects.update_or_create(
+        log=head, key_id=new.id.hex(),
+        defaults={"vkey": new.verifier.vkey, "valid_from": now, "valid_until": None, "endorsement": ""},
+    )
+    log.warning("ledger: signing key %s retired in favour of %s", row.vkey, created.vkey)
+    return created
 
 
 # ---------------------------------------------------------------------------------------------
@@ -221,3 +266,48 @@ def cosignature_add(*, log_obj: Log | None = None, size: Any, line: str) -> Cosi
     checkpoint.note = note.add_signature(checkpoint.note, sig.line)
     checkpoint.save(update_fields=["note"])
     return cosig
+
+
+def witness_push(checkpoint: Checkpoint | None = None, *, urls: list[str] | None = None) -> dict[str, Any]:
+    """Push a checkpoint (default: the newest) to every configured tlog-witness (LEDGER_WITNESSES)
+    and store the cosignatures they return. Returns {url: witness names or an error text}."""
+    from minsheng.ledger import witness
+
+    urls = settings.LEDGER_WITNESSES if urls is None else urls
+    if checkpoint is None:
+        checkpoint = Checkpoint.objects.filter(log=log_default()).order_by("-size").first()
+    if checkpoint is None or not urls:
+        return {}
+    head = checkpoint.log
+    results: dict[str, Any] = {}
+    for url in urls:
+        # Start from the newest size this witness co-signed here; a 409 corrects us.
+        old = _witness_known_size(head, url)
+        try:
+            lines = witness.push(
+                url,
+                checkpoint_note=checkpoint.note,
+                size=checkpoint.size,
+                old=old,
+                proof_from=lambda first, size=checkpoint.size: tree.consistency_proof(head, first, size),
+            )
+            names = []
+            for line in lines:
+                cosig = cosignature_add(log_obj=head, size=checkpoint.size, line=line)
+                names.append(cosig.witness.name)
+            Witness.objects.filter(name__in=names).update(url=url)
+            results[url] = names
+        except (witness.WitnessError, ValidationFailed, NotFound) as exc:
+            log.warning("ledger: witness %s did not co-sign size %d: %s", url, checkpoint.size, exc)
+            results[url] = str(getattr(exc, "message", exc))
+    return results
+
+
+def _witness_known_size(head: Log, url: str) -> int:
+    size = (
+        Cosignature.objects.filter(checkpoint__log=head, witness__url=url)
+        .order_by("-checkpoint__size")
+        .values_list("checkpoint__size", flat=True)
+        .first()
+    )
+    return size or 0

@@ -149,7 +149,9 @@ def _parse_note(text: str) -> tuple[str, list[tuple[str, bytes, bytes]]]:
     return body, sigs
 
 
-def verify(receipt: dict[str, Any], *, pinned_key: str | None = None, file: Path | None = None) -> list[str]:
+def verify(
+    receipt: dict[str, Any], *, pinned_key: str | list[str] | None = None, file: Path | None = None
+) -> list[str]:
     """Check a receipt; returns notes (warnings) on success, raises ReceiptError naming the failure."""
     notes: list[str] = []
     if not isinstance(receipt, dict) or receipt.get("format") != FORMAT:
@@ -189,7 +191,14 @@ def verify(receipt: dict[str, Any], *, pinned_key: str | None = None, file: Path
     if _b64(root_text, "checkpoint root") != root:
         raise ReceiptError("包含证明算出的根与检查点不符 / proof does not lead to the checkpoint root")
 
-    key_text = pinned_key or receipt.get("log_key")
+    # Several published keys may be pinned (after a key rotation): the one that signed is used.
+    pinned = [pinned_key] if isinstance(pinned_key, str) else list(pinned_key or [])
+    key_text = receipt.get("log_key")
+    if pinned:
+        signer_ids = {(s[0], s[1]) for s in sigs}
+        matching = [k for k in pinned if _parse_vkey(k)[0::3] in signer_ids]
+        key_text = matching[0] if matching else pinned[0]
+        pinned_key = key_text
     if not isinstance(key_text, str):
         raise ReceiptError("缺少日志公钥 / log key missing")
     if pinned_key is None:
@@ -234,7 +243,11 @@ def main(argv: list[str] | None = None, out=sys.stdout) -> int:
     )
     parser.add_argument("receipt", type=Path)
     parser.add_argument("--file", type=Path, help="原始文件，核对其摘要 / the original file to check")
-    parser.add_argument("--key", help="平台公布的日志公钥 / the published log public key")
+    parser.add_argument(
+        "--key",
+        action="append",
+        help="平台公布的日志公钥，可多次给出（密钥轮换后）/ a published log public key; repeat after key rotations",
+    )
     args = parser.parse_args(argv)
     try:
         receipt = json.loads(args.receipt.read_text(encoding="utf-8"))

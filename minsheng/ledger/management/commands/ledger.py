@@ -5,7 +5,10 @@ verify-receipt    check an evidence receipt offline (same code as the standalone
 checkpoint        sign a checkpoint now (when the tree has grown, or --force)
 keygen            print a new signing key (or a witness key with --witness)
 witness-add       register a witness's public key
-witness           run as a witness: check consistency and co-sign the newest checkpoint
+witness           run as a witness: pull the newest checkpoint, check consistency, co-sign it;
+                  with --serve PORT: a C2SP tlog-witness server (POST /add-checkpoint)
+witness-push      push the newest checkpoint to the tlog-witnesses (MINSHENG_LEDGER_WITNESSES)
+rotate-key        retire the signing key in favour of a new one (see docs/operations)
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ class Command(BaseCommand):
         r = sub.add_parser("verify-receipt", help="verify an evidence receipt offline")
         r.add_argument("file", type=Path)
         r.add_argument("--file", dest="original", type=Path)
-        r.add_argument("--key")
+        r.add_argument("--key", action="append", help="a published log key (repeat after key rotations)")
         c = sub.add_parser("checkpoint", help="sign a checkpoint of the current tree")
         c.add_argument("--force", action="store_true")
         k = sub.add_parser("keygen", help="print a new signed-note key pair")
@@ -44,11 +47,24 @@ class Command(BaseCommand):
         a.add_argument("vkey")
         a.add_argument("--description", default="")
         w = sub.add_parser("witness", help="co-sign the newest checkpoint after checking consistency")
-        w.add_argument("--url", required=True, help="base URL of the platform, e.g. https://minsheng.example")
+        w.add_argument("--url", help="base URL of the platform, e.g. https://minsheng.example (pull mode)")
         w.add_argument("--key", required=True, type=Path, help="file with the witness private key")
         w.add_argument("--state", required=True, type=Path, help="file keeping the last checkpoint seen")
         w.add_argument("--name", required=True, help="the witness name (must match the key)")
-        w.add_argument("--log-key", help="the log's public key (default: fetched from /ledger/v1/keys)")
+        w.add_argument(
+            "--log-key",
+            action="append",
+            help="a public key of the log (repeat for rotated keys; pull mode default: fetched from the log)",
+        )
+        w.add_argument("--serve", type=int, metavar="PORT", help="run a tlog-witness server on PORT (0: any)")
+        w.add_argument("--host", default="127.0.0.1", help="--serve: address to listen on")
+        w.add_argument("--hash", choices=["sha256", "sm3"], default="sha256", help="--serve: the log's tree hash")
+        p = sub.add_parser("witness-push", help="push the newest checkpoint to the configured tlog-witnesses")
+        p.add_argument("--url", action="append", help="an add-checkpoint URL (default: MINSHENG_LEDGER_WITNESSES)")
+        rk = sub.add_parser("rotate-key", help="retire the signing key in favour of a new one")
+        src = rk.add_mutually_exclusive_group(required=True)
+        src.add_argument("--key-file", type=Path, help="file with the new signed-note private key")
+        src.add_argument("--key-env", help="name of an environment variable holding the new private key")
 
     def handle(self, *args: Any, **opts: Any) -> None:
         try:
@@ -93,8 +109,8 @@ class Command(BaseCommand):
         argv = [str(opts["file"])]
         if opts["original"]:
             argv += ["--file", str(opts["original"])]
-        if opts["key"]:
-            argv += ["--key", opts["key"]]
+        for key in opts["key"] or []:
+            argv += ["--key", key]
         code = verify_receipt.main(argv, out=self.stdout)
         if code:
             sys.exit(code)
@@ -125,8 +141,13 @@ class Command(BaseCommand):
             signer = note.parse_signer(opts["key"].read_text(encoding="utf-8"))
             if signer.name != opts["name"]:
                 raise CommandError("the key's name differs from --name")
+            if opts["serve"] is not None:
+                self._serve_witness(opts, signer)
+                return
+            if not opts["url"]:
+                raise CommandError("give --url (pull mode) or --serve PORT")
             if opts["log_key"]:
-                log_key = note.parse_verifier(opts["log_key"])
+                log_key = note.parse_verifier(opts["log_key"][0])
             else:
                 status, raw = witness.http_fetch("GET", opts["url"].rstrip("/") + "/ledger/v1/keys", None)
                 if status != 200:
@@ -141,4 +162,65 @@ class Command(BaseCommand):
         self.stdout.write(
             f"co-signed {result['origin']} at size {result['size']}"
             + (f" (consistent with {result['previous']})" if result["previous"] else "")
+        )
+
+    def _serve_witness(self, opts: dict[str, Any], signer: Any) -> None:
+        from minsheng.ledger import note, witness
+
+        if not opts["log_key"]:
+            raise CommandError("--serve needs the log's public key(s): --log-key")
+        logs: dict[str, list[note.Verifier]] = {}
+        for text in opts["log_key"]:
+            key = note.parse_verifier(text)
+            logs.setdefault(key.name, []).append(key)
+        service = witness.WitnessService(
+            witness=signer,
+            logs=logs,
+            state_path=opts["state"],
+            hashes=dict.fromkeys(logs, opts["hash"]),
+        )
+
+        def ready(port: int) -> None:
+            self.stdout.write(f"witness {signer.name} listening on http://{opts['host']}:{port}/add-checkpoint")
+            self.stdout.flush()
+
+        try:
+            witness.serve(service, opts["host"], opts["serve"], ready=ready)
+        except KeyboardInterrupt:
+            pass
+
+    def do_witness_push(self, opts: dict[str, Any]) -> None:
+        from minsheng.ledger import services
+
+        results = services.witness_push(urls=opts["url"] or None)
+        if not results:
+            self.stdout.write("no checkpoint or no witness configured (MINSHENG_LEDGER_WITNESSES)")
+        failed = False
+        for url, outcome in results.items():
+            if isinstance(outcome, list):
+                self.stdout.write(f"{url}: co-signed by {', '.join(outcome) or 'nobody'}")
+            else:
+                failed = True
+                self.stdout.write(f"{url}: FAILED: {outcome}")
+        if failed:
+            sys.exit(1)
+
+    def do_rotate_key(self, opts: dict[str, Any]) -> None:
+        import os
+
+        from minsheng.ledger import note, services
+
+        try:
+            if opts["key_file"]:
+                text = opts["key_file"].read_text(encoding="utf-8")
+            else:
+                text = os.environ.get(opts["key_env"], "")
+            new = note.parse_signer(text)
+        except (OSError, note.NoteError) as exc:
+            raise CommandError(f"cannot read the new key: {exc}") from None
+        row = services.key_rotate(new=new)
+        self.stdout.write(f"new log key {row.vkey} valid from {row.valid_from.isoformat()}")
+        self.stdout.write(
+            "now set LEDGER_SIGNING_KEY (or LEDGER_SIGNING_KEY_FILE) to the new private key, LEDGER_PUBLIC_KEY "
+            "(if pinned) to the new public key, and restart; the old key signs nothing more."
         )
