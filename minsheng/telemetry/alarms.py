@@ -10,6 +10,7 @@ from collections import defaultdict
 from typing import Any, NamedTuple
 
 from django.db import IntegrityError, transaction
+from django.db.models import Min, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +18,7 @@ from minsheng.accounts.models import User
 from minsheng.accounts.roles import Role
 from minsheng.core import audit
 from minsheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
+from minsheng.core.models import Department, DepartmentKind
 from minsheng.core.services import notify
 from minsheng.ledger.events import anchor_on_commit
 from minsheng.projects.models import MemberRole
@@ -42,7 +44,8 @@ def _responsible(device: Device) -> User:
 
 def _event(alarm: Alarm, action: str, *, actor: User | None = None, comment: str = "") -> AlarmEvent:
     state = {"status": alarm.status, "acknowledged": alarm.acknowledged, "closed": alarm.closed,
-             "severity": alarm.severity, "assignee": alarm.assignee_id, "value": alarm.value, "count": alarm.count}
+             "severity": alarm.severity, "assignee": alarm.assignee_id, "value": alarm.value, "count": alarm.count,
+             "escalation": alarm.escalation_level}
     event = AlarmEvent.objects.create(alarm=alarm, actor=actor, action=action, comment=comment, state=state)
     project = alarm.project
     audit.record(actor=actor, action=f"alarm.{action}", obj=alarm, after=state | {"comment": comment},
@@ -181,6 +184,100 @@ def _apply(pk: int, code: str, seq: list[_Outcome]) -> int:
                 touched += 1
         i = j
     return touched
+
+
+def clear_if_active(*, device: Device, alarm_type: str, at: dt.datetime) -> int:
+    """Inside a transaction: clear the device's active alarm of this type, if any. Returns 0 or 1."""
+    alarm = Alarm.objects.select_for_update().filter(alarm_type=alarm_type, device=device, closed=False,
+                                                     status=AlarmStatus.ACTIVE).first()
+    if alarm is None:
+        return 0
+    _clear(alarm, actor=None, at=at)
+    return 1
+
+
+# ---------------------------------------------------------------------------------------------
+# escalation of unacknowledged alarms
+
+
+def _leaders_nearest(path: str, *, strictly_above: bool = False) -> list[User]:
+    """The leaders (分管领导) of the nearest division on `path` (the division itself, or only those above it)."""
+    leaders = [u for u in User.objects.filter(is_active=True, role=Role.LEADER, division__isnull=False)
+               .select_related("division") if path.startswith(u.division.path)
+               and not (strictly_above and u.division.path == path)]
+    if not leaders:
+        return []
+    nearest = max(len(u.division.path) for u in leaders)
+    return sorted((u for u in leaders if len(u.division.path) == nearest), key=lambda u: u.pk)
+
+
+def _department(alarm: Alarm) -> Department | None:
+    if alarm.assignee_id and alarm.assignee.department_id:
+        return alarm.assignee.department
+    return alarm.project.lead_department
+
+
+def department_heads(alarm: Alarm) -> list[User]:
+    """The head of the assignee's department (else the project's lead department): a leader in the
+    department, else the leader in charge (分管领导) of the department's division."""
+    department = _department(alarm)
+    if department is None:
+        return []
+    heads = list(User.objects.filter(is_active=True, role=Role.LEADER, department=department).order_by("pk"))
+    return heads or _leaders_nearest(department.division.path)
+
+
+def division_coordinators(alarm: Alarm) -> list[User]:
+    """The government office (政府办公室) staff of the project's division or the nearest division
+    above it that has one; else the leaders of the division above the department's."""
+    path = alarm.project.division_path
+    staff = [u for u in User.objects.filter(is_active=True, department__kind=DepartmentKind.GOVOFFICE)
+             .select_related("department__division") if path.startswith(u.department.division.path)]
+    if staff:
+        nearest = max(len(u.department.division.path) for u in staff)
+        return sorted((u for u in staff if len(u.department.division.path) == nearest), key=lambda u: u.pk)
+    department = _department(alarm)
+    return _leaders_nearest(department.division.path if department else path, strictly_above=True)
+
+
+ESCALATION_TARGETS = {1: department_heads, 2: division_coordinators}
+
+
+def escalate_unacknowledged(*, now: dt.datetime | None = None) -> int:
+    """An open alarm nobody has acknowledged is escalated after its severity's delay
+    (TELEMETRY_ESCALATION_MINUTES) to the assignee's department head, and after twice the delay to
+    the division coordinator. Idempotent: each level is reached once (recorded on the alarm, an
+    anchored event, notices deduplicated per alarm and level). Returns the escalations made."""
+    from django.conf import settings
+
+    now = now or timezone.now()
+    delays = settings.TELEMETRY_ESCALATION_MINUTES
+    made = 0
+    candidates = (Alarm.objects.filter(closed=False, acknowledged=False, escalation_level__lt=len(ESCALATION_TARGETS))
+                  .annotate(raised_at=Min("events__at", filter=Q(events__action="raise"))).order_by("pk"))
+    for candidate in candidates:
+        delay = dt.timedelta(minutes=delays.get(candidate.severity, 60))
+        since = candidate.raised_at or candidate.first_at
+        due = min(int((now - since) / delay), len(ESCALATION_TARGETS)) if delay else len(ESCALATION_TARGETS)
+        if due <= candidate.escalation_level:
+            continue
+        with transaction.atomic():
+            alarm = Alarm.objects.select_for_update(of=("self",)).select_related(
+                "project__lead_department__division", "assignee__department__division").get(pk=candidate.pk)
+            if alarm.closed or alarm.acknowledged or alarm.escalation_level >= due:
+                continue
+            for level in range(alarm.escalation_level + 1, due + 1):
+                people = ESCALATION_TARGETS[level](alarm)
+                text = _("报警超时未确认，已升级：%(m)s") % {"m": alarm.message[:150]}
+                link = f"/console/alarms/{alarm.pk}/"
+                for person in people:
+                    notify(recipient=person, kind="alarm.escalated", text=text, link=link,
+                           dedupe_key=f"alarm-escalate:{alarm.pk}:{level}")
+                alarm.escalation_level, alarm.escalated_at = level, now
+                alarm.save(update_fields=["escalation_level", "escalated_at"])
+                _event(alarm, "escalate", comment=", ".join(p.display_name for p in people)[:1000])
+                made += 1
+    return made
 
 
 @transaction.atomic

@@ -79,13 +79,13 @@ WITH ins AS (
     RETURNING device_id, time, metric, value
 ), minutes AS ({_rollup_sql(MINUTES, "minute")}
 ), hours AS ({_rollup_sql(HOURS, "hour")}
+), staged AS (SELECT device_id, count(*) AS n FROM telemetry_incoming GROUP BY device_id
+), got AS (SELECT device_id, count(*) AS n FROM ins GROUP BY device_id
 )
-SELECT count(*) FROM ins
-"""
-_PG_ALREADY = f"""
-SELECT r.device_id, r.time, r.metric FROM {READINGS} r
-JOIN telemetry_incoming u USING (device_id, time, metric)
-WHERE r.received_at <> %s
+SELECT device_id, NULL::timestamptz, NULL::varchar, n FROM got
+UNION ALL
+SELECT i.device_id, i.time, i.metric, 0 FROM ins i JOIN got g USING (device_id) JOIN staged s USING (device_id)
+WHERE g.n < s.n
 """
 
 
@@ -94,7 +94,9 @@ def _insert_pg(rows: list[Row], received_at: dt.datetime) -> list[Row]:
     connection.ensure_connection()
     # COPY the batch into a session-local staging table (emptied at commit), then one INSERT … SELECT
     # … ON CONFLICT DO NOTHING whose RETURNING feeds the roll-ups. psycopg writes COPY rows in C;
-    # Django's cursor would build the statement's text in Python.
+    # Django's cursor would build the statement's text in Python. The statement answers with the
+    # number of new rows per device and, only for a device of which some rows were stored before (a
+    # redelivery), which rows were new: the usual answer is one short row per device.
     with psycopg.Cursor(connection.connection) as cur:
         cur.execute(_PG_STAGE)
         with cur.copy(_PG_COPY) as copy:
@@ -102,16 +104,15 @@ def _insert_pg(rows: list[Row], received_at: dt.datetime) -> list[Row]:
             for row in rows:
                 copy.write_row(row)
         cur.execute(_PG_INSERT, [received_at])
-        inserted = cur.fetchone()[0]
-        if inserted == len(rows):  # the usual case: nothing was there before
-            cur.execute("TRUNCATE telemetry_incoming")
-            return rows
-        # Some were stored before (a redelivery, or another process): they are the ones whose
-        # received_at is not this batch's. Only the rest are new.
-        cur.execute(_PG_ALREADY, [received_at])
-        old = {(d, t, m) for d, t, m in cur.fetchall()}
+        result = cur.fetchall()
         cur.execute("TRUNCATE telemetry_incoming")
-    return [r for r in rows if (r.device_pk, r.time, r.metric) not in old]
+    staged: dict[int, int] = defaultdict(int)
+    for r in rows:
+        staged[r.device_pk] += 1
+    new_count = {d: n for d, t, _m, n in result if t is None}
+    partial = {(d, t, m) for d, t, m, _n in result if t is not None}
+    return [r for r in rows if (n := new_count.get(r.device_pk, 0)) == staged[r.device_pk]
+            or (n and (r.device_pk, r.time, r.metric) in partial)]
 
 
 def _months_between(low: dt.datetime, high: dt.datetime) -> list[dt.date]:
