@@ -149,7 +149,7 @@ class World:
             value = (Decimal(rng.randint(3_810_000, 3_990_000)) if i % 50 == 0
                      else Decimal(rng.randint(50_000, 900_000)))
             signed = today - dt.timedelta(days=rng.randint(0, 700))
-            rows.append(Contract(project=p, supplier=rng.choice(self.suppliers), number=f"CG-{i:07d}",
+            rows.append(Contract(project=p, supplier=rng.choice(self.suppliers), number=f"CG-{i * 7 + i % 3:07d}",
                                  title="直接采购", value=value, signed_on=signed, period_start=signed,
                                  period_end=signed + dt.timedelta(days=90), created_by=p.responsible_person))
         contracts = Contract.objects.bulk_create(rows, batch_size=CHUNK)

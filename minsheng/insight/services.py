@@ -113,6 +113,10 @@ def _reason_zh(kind: str, figures: dict[str, Any]) -> str:
         return reasons.render(kind, figures)
 
 
+COMPARED = ("severity", "figures", "reason", "project_id", "department_id", "division_path", "owner_id",
+            "subject_label")
+
+
 def _sync(findings: list[Finding], contexts: dict[tuple[str, int], Context], *, kinds: list[str],
           subjects: set[tuple[str, int]] | None) -> tuple[int, int]:
     """Make the open flags of `kinds` on `subjects` (None: on every subject) equal to `findings`.
@@ -130,9 +134,9 @@ def _sync(findings: list[Finding], contexts: dict[tuple[str, int], Context], *, 
         scope = scope.filter(q)
     existing: dict[tuple[str, str, int], RedFlag] = {}
     stale: list[int] = []
-    for flag in scope.only("pk", "kind", "subject_type", "subject_id", "status", "severity", "owner_id").iterator(
-        chunk_size=CHUNK
-    ):
+    for flag in scope.only(
+        "pk", "kind", "subject_type", "subject_id", "status", *(name for name in COMPARED)
+    ).iterator(chunk_size=CHUNK):
         key = (flag.kind, flag.subject_type, flag.subject_id)
         if key in wanted:
             existing[key] = flag
@@ -142,6 +146,7 @@ def _sync(findings: list[Finding], contexts: dict[tuple[str, int], Context], *, 
         RedFlag.objects.filter(pk__in=stale[i:i + CHUNK]).delete()
     new: list[RedFlag] = []
     changed: list[RedFlag] = []
+    unchanged: list[int] = []
     for key, f in wanted.items():
         ctx = contexts.get((f.subject_type, f.subject_id)) or Context(None, None, "", None, "")
         values = {
@@ -153,14 +158,16 @@ def _sync(findings: list[Finding], contexts: dict[tuple[str, int], Context], *, 
         if flag is None:
             new.append(RedFlag(kind=f.kind, subject_type=f.subject_type, subject_id=f.subject_id, first_seen_at=now,
                                **values))
+        elif all(getattr(flag, name) == values[name] for name in COMPARED):
+            unchanged.append(flag.pk)  # the common case on a nightly run: one UPDATE of computed_at per chunk
         else:
             for name, value in values.items():
                 setattr(flag, name, value)
             changed.append(flag)
     RedFlag.objects.bulk_create(new, batch_size=CHUNK)
-    RedFlag.objects.bulk_update(changed, ["severity", "figures", "reason", "project_id", "department_id",
-                                          "division_path", "owner_id", "subject_label", "computed_at"],
-                                batch_size=CHUNK)
+    RedFlag.objects.bulk_update(changed, [*COMPARED, "computed_at"], batch_size=CHUNK)
+    for i in range(0, len(unchanged), CHUNK):
+        RedFlag.objects.filter(pk__in=unchanged[i:i + CHUNK]).update(computed_at=now)
     _notify_new(new)
     return len(new), len(stale)
 
@@ -428,8 +435,19 @@ def benford_findings(rules: Rules, router: Router) -> tuple[list[Finding], dict[
     return findings + supplier_found, contexts
 
 
-def recompute_all() -> dict[str, int]:
-    """Every detector over everything, set-based where the data is large (payments). Returns counts per kind."""
+def recompute_all(timings: dict[str, float] | None = None) -> dict[str, int]:
+    """Every detector over everything, set-based where the data is large (payments). Returns counts per kind;
+    `timings`, when given, receives the seconds of each phase."""
+    import time
+
+    timings = {} if timings is None else timings
+    clock = time.perf_counter()
+
+    def lap(name: str) -> None:
+        nonlocal clock
+        timings[name] = round(time.perf_counter() - clock, 2)
+        clock = time.perf_counter()
+
     rules = rules_for(None)
     router = Router()
     # Tenders: bids prefetched per chunk, detectors in memory.
@@ -438,6 +456,7 @@ def recompute_all() -> dict[str, int]:
     findings, project_of, labels, _subjects = _tender_findings(tenders.iterator(chunk_size=CHUNK), rules)
     with transaction.atomic():
         _sync(findings, _procurement_contexts(findings, project_of, labels), kinds=TENDER_KINDS, subjects=None)
+    lap("tenders")
     # Contracts: award change and change orders from one annotated query; splitting over all purchases.
     rows = list(_contracts_annotated().filter(
         Q(variation_count__gt=0) | Q(award__isnull=False)).values(*CONTRACT_FIELDS).iterator(CHUNK))
@@ -450,6 +469,7 @@ def recompute_all() -> dict[str, int]:
     with transaction.atomic():
         _sync(cfound, _procurement_contexts(cfound, project_of, labels), kinds=CONTRACT_KINDS, subjects=None)
         _sync(split, _procurement_contexts(split, project_of, labels), kinds=SPLIT_KINDS, subjects=None)
+    lap("contracts")
     # Payments: duplicates by GROUP BY … HAVING COUNT(*) > 1; only the members of such groups are read.
     live = _payments().objects.filter(status__in=LIVE_PAYMENT)
     by_number = Window(Count("pk"), partition_by=[F("invoice_number")])
@@ -459,10 +479,13 @@ def recompute_all() -> dict[str, int]:
         .values_list(*DUP_FIELDS).iterator(CHUNK)
     )
     dups = _duplicate_findings(dup_rows)
+    lap("duplicates_query")
     bfound, bcontexts = benford_findings(rules, router)
+    lap("benford_query")
     with transaction.atomic():
         _sync(dups, _payment_contexts([f.subject_id for f in dups], router), kinds=PAYMENT_KINDS, subjects=None)
         _sync(bfound, bcontexts, kinds=BENFORD_KINDS, subjects=None)
+    lap("payment_flags_written")
     counts: dict[str, int] = defaultdict(int)
     for f in findings + cfound + split + dups + bfound:
         counts[f.kind] += 1
