@@ -55,8 +55,10 @@ class CloseForm(forms.Form):
 
 class ObservationForm(forms.Form):
     kind = forms.ChoiceField(label=_("看到的是哪方面的情况"), choices=ObservationKind.choices,
-                             widget=forms.RadioSelect, initial=ObservationKind.PROGRESS)
+                             widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
+                             initial=ObservationKind.PROGRESS)
     text = forms.CharField(label=_("看到的情况"), max_length=4000,
-                           widget=forms.Textarea(attrs={"rows": 4}),
+                           widget=forms.Textarea(attrs={"rows": 4, "class": "form-control"}),
                            help_text=_("写清楚在哪里、看到了什么，例如：村口管道沟挖开三天没有回填。"))
-    concern = forms.BooleanField(label=_("需要监理或项目负责人来处理"), required=False)
+    concern = forms.BooleanField(label=_("需要监理或项目负责人来处理"), required=False,
+                                 widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))

@@ -117,6 +117,7 @@
     var box = $("i-checklist"), select = $("i-project");
     var option = select.options[select.selectedIndex];
     box.querySelectorAll(".check-item").forEach(function (n) { n.remove(); });
+    box.querySelector(".form-hint").hidden = !!(option && option.value);
     if (!option || !option.value) { return; }
     (checklists[option.dataset.domain] || checklists[""]).forEach(function (item, i) {
       var row = document.createElement("div");
