@@ -126,3 +126,88 @@ def test_phone_keeps_a_draft_and_sends_a_request_queued_offline(browser, live_db
     req = CitizenRequest.objects.get()
     assert req.kind == "help" and req.receipt_code in page.get_by_role("status").first.inner_text()
     ctx.close()
+
+
+def test_map_pin_from_my_location_and_no_request_leaves_the_site(browser, live_db, live_server, org):
+    """With scripts on: the Leaflet map (vendored, no tile server: a plain grid), "use my location"
+    (the phone's geolocation) drops the pin, and the request keeps the coordinates."""
+    ctx = browser.new_context(**PHONE, geolocation={"latitude": 30.061, "longitude": 119.64},
+                              permissions=["geolocation"])
+    external: list[str] = []
+    page = ctx.new_page()
+    page.on("request", lambda r: external.append(r.url) if not r.url.startswith((live_server.url, "data:")) else None)
+    page.goto(f"{live_server.url}/feedback/")
+    page.locator("#location-map.leaflet-container").wait_for()
+    page.get_by_role("button", name="使用我的位置").click()
+    page.get_by_text("已在地图上选定位置").wait_for()
+    assert page.locator("[name=latitude]").input_value() == "30.061000"
+    assert page.locator(".leaflet-marker-icon").count() == 1
+    _axe_page(page)
+    page.get_by_label("建议").check()
+    page.get_by_label("诉求分类").select_option(label="住房与物业")
+    page.get_by_label("所在地区").select_option(label=org.town_a.name)
+    page.get_by_label("诉求内容").fill("建议在这个路口增设人行横道")
+    page.get_by_role("button", name="提交").click()
+    page.get_by_text("您的诉求已受理").wait_for()
+    req = CitizenRequest.objects.get()
+    assert (float(req.latitude), float(req.longitude)) == (30.061, 119.64)
+    ctx.close()
+    assert not external, external
+
+
+def _axe_page(page) -> None:
+    page.add_script_tag(path=str(AXE))
+    violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ["violations"]}))
+        .violations.filter(v => v.impact === "serious" || v.impact === "critical")
+        .map(v => ({id: v.id, nodes: v.nodes.slice(0, 3).map(n => n.target.join(" "))}))""")
+    assert not violations, violations
+
+
+def test_projects_near_me_without_javascript_and_axe(browser, live_db, live_server, org):
+    from decimal import Decimal
+
+    project = project_in(org, name="城关老旧小区改造", latitude=Decimal("30.005"), longitude=Decimal("120.0"))
+    ctx = browser.new_context(java_script_enabled=False, **PHONE)
+    page = ctx.new_page()
+    page.goto(f"{live_server.url}/feedback/")
+    page.get_by_role("link", name="身边的项目").click()
+    _axe(browser, page.url)
+    page.get_by_label("选择您所在的社区或村").select_option(label=f"{org.county_a.name} · {org.town_a.name}")
+    page.get_by_role("button", name="查看").click()
+    page.get_by_role("link", name=project.name).click()
+    page.wait_for_url(f"{live_server.url}/projects/{project.code}/")
+    assert page.get_by_role("heading", name="群众反映的问题").is_visible()
+    _axe(browser, page.url)
+    _axe(browser, f"{live_server.url}/progress/?lat=30.0&lng=120.0&radius=3000")
+    ctx.close()
+
+
+def test_projects_near_me_by_location(browser, live_db, live_server, org):
+    from decimal import Decimal
+
+    project = project_in(org, name="城关老旧小区改造", latitude=Decimal("30.005"), longitude=Decimal("120.0"))
+    ctx = browser.new_context(**PHONE, geolocation={"latitude": 30.0, "longitude": 120.0},
+                              permissions=["geolocation"])
+    page = ctx.new_page()
+    page.goto(f"{live_server.url}/progress/")
+    page.get_by_role("button", name="查看我附近的项目").click()
+    page.get_by_role("link", name=project.name).wait_for()
+    assert "lat=30.000000" in page.url
+    ctx.close()
+
+
+def test_inbox_and_captcha_pages_pass_axe(browser, live_db, live_server, org, settings):
+    from minsheng.feedback.tests.helpers import submit
+
+    submit(org)
+    settings.FEEDBACK_CAPTCHA_AFTER = 0  # every submission from here on asks
+    _axe(browser, f"{live_server.url}/feedback/inbox/")
+    ctx = browser.new_context(java_script_enabled=False, **PHONE)
+    page = ctx.new_page()
+    page.goto(f"{live_server.url}/feedback/")
+    assert page.locator("img.captcha-image").is_visible()
+    assert page.evaluate("document.querySelector('img.captcha-image').naturalWidth") == 240
+    page.get_by_role("button", name="改用文字题（看不清图片或使用读屏软件）").click()
+    page.get_by_text("等于几？请用数字填写答案").wait_for()
+    ctx.close()
+    _axe(browser, f"{live_server.url}/feedback/")

@@ -16,6 +16,7 @@
 
   var map = L.map("location-map", {maxBounds: bounds.pad(0.5), zoomControl: true})
     .setView(centre, Number(wrap.dataset.zoom) || 12);
+  map.attributionControl.setPrefix(false);  // only the tile server's own attribution, if any
   if (wrap.dataset.tiles) {
     L.tileLayer(wrap.dataset.tiles, {maxZoom: 19, attribution: wrap.dataset.attribution || ""}).addTo(map);
   } else {
