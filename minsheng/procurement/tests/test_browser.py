@@ -23,7 +23,7 @@ os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 pytestmark = pytest.mark.browser
 
 
-def test_submit_bid_open_and_award(page, live_server, org):
+def test_submit_bid_open_and_award(page, live_server, org):  # noqa: F811 - the imported fixture
     setup = published_tender(org, award_criteria=AwardCriteria.PRICE_ONLY)
     bid(setup, "1300000")
     bid(setup, "1250000")
