@@ -86,6 +86,10 @@ class Command(BaseCommand):
             self.stdout.write(self.style.SUCCESS(
                 f"Supervision and sensors: {site.inspections} inspections, {site.devices} devices, "
                 f"{site.readings} readings"))
+            from minsheng.demo.money import generate_money
+
+            for line in generate_money(as_of=result.as_of, seed=opts["seed"]):
+                self.stdout.write(self.style.SUCCESS(line))
             from minsheng.ledger.demo import anchor_history
 
             anchored = anchor_history()
