@@ -21,13 +21,13 @@ from django.conf import settings
 from django.core import signing
 from django.core.cache import caches
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 from PIL import Image, ImageDraw, ImageFilter, ImageFont
 
 SALT = "minsheng.feedback.captcha"
 PREFIX = "fbcaptcha:"
-WORDS = [_lazy("零"), _lazy("一"), _lazy("二"), _lazy("三"), _lazy("四"), _lazy("五"), _lazy("六"), _lazy("七"),
-         _lazy("八"), _lazy("九")]
+WORDS = [gettext_lazy("零"), gettext_lazy("一"), gettext_lazy("二"), gettext_lazy("三"), gettext_lazy("四"),
+         gettext_lazy("五"), gettext_lazy("六"), gettext_lazy("七"), gettext_lazy("八"), gettext_lazy("九")]
 
 
 def _cache():
