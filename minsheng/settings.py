@@ -319,3 +319,10 @@ MINSHENG_NOTICE_CHANNELS = {
 # ever fetched from the internet by default.
 MINSHENG_MAP_TILE_URL = env("MINSHENG_MAP_TILE_URL", "")
 MINSHENG_MAP_ATTRIBUTION = env("MINSHENG_MAP_ATTRIBUTION", "")
+
+# OCDS 1.1 publication under /ocds/v1/ (minsheng/procurement/ocds): the ocid prefix registered with the Open
+# Contracting Partnership (ocds-xxxxxx), the publisher named in every package, and the data licence URI.
+MINSHENG_OCID_PREFIX = env("MINSHENG_OCID_PREFIX", "ocds-minsheng")
+MINSHENG_OCDS_PUBLISHER = env("MINSHENG_OCDS_PUBLISHER", "民生工程管理平台")
+MINSHENG_OCDS_PUBLISHER_URI = env("MINSHENG_OCDS_PUBLISHER_URI", "")
+MINSHENG_OCDS_LICENSE = env("MINSHENG_OCDS_LICENSE", "")
