@@ -107,8 +107,10 @@ class WorkCalendar:
             next_midnight = dt.datetime.combine(at.date() + DAY, dt.time(), TZ)
             if self.is_workday(at.date()):
                 span = (next_midnight - at).total_seconds()
-                if span >= left:
-                    return at + dt.timedelta(seconds=left)
+                # Within a microsecond counts as this day: sums of float seconds drift, and a deadline at
+                # the end of a working day must not slip past the following days off.
+                if span + 1e-6 >= left:
+                    return at + dt.timedelta(seconds=min(left, span))
                 left -= span
             at = next_midnight
         return at

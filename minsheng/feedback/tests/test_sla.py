@@ -162,3 +162,11 @@ def test_stored_instants_decide_like_the_calendar(received, budget, paused, late
     day_off_same_day = budget.unit is sla.Unit.WORKDAYS and calendar.working_seconds(
         received, calendar.end_of_nth_workday_after(received, budget.amount)) <= 0
     assert instants[1] == c.deadline or (day_off_same_day and paused)
+
+
+def test_a_deadline_at_the_end_of_a_working_day_does_not_slip_past_the_weekend():
+    """Found by the property above: float seconds summed over days drifted by a microsecond and pushed
+    the 100 % instant of a 3-working-day budget from Friday midnight to Monday."""
+    received = dt.datetime(2024, 3, 12, 22, 0, 0, 66, tzinfo=TZ)
+    instants = sla.threshold_instants(CAL, budget=sla.Budget.parse("3wd"), received=received)
+    assert instants[1] == at(2024, 3, 16) == CAL.end_of_nth_workday_after(received, 3)
