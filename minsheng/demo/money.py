@@ -10,6 +10,7 @@ import datetime as dt
 
 def generate_money(*, as_of: dt.date, seed: int) -> list[str]:
     from minsheng.finance.demo import generate_budgets, generate_payments
+    from minsheng.insight.demo import generate_insight
     from minsheng.procurement.demo import generate_procurement
     from minsheng.procurement.ocds.publisher import publish_all
 
@@ -27,4 +28,7 @@ def generate_money(*, as_of: dt.date, seed: int) -> list[str]:
     payments = generate_payments(as_of=as_of, seed=seed)
     lines.append(f"Payments: {payments.payments} approved ({payments.anchored} anchored in the ledger)")
     lines.append(f"OCDS: {publish_all()} releases published")
+    insight = generate_insight(seed=seed)
+    flags = ", ".join(f"{kind} {n}" for kind, n in sorted(insight["flags"].items()) if n)
+    lines.append(f"Red flags: {flags or 'none'}; audit sample drawn: {'yes' if insight['sample'] else 'no'}")
     return lines
