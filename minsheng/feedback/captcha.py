@@ -122,7 +122,7 @@ def render_png(text: str) -> bytes:
                                                                   rng.randrange(60, 120), 255))
         glyph = glyph.rotate(rng.uniform(-18, 18), resample=Image.Resampling.BICUBIC)
         img.paste(glyph, (x, rng.randrange(4, 18)), glyph)
-        x += 22 if ch == " " else 30
+        x += 14 if ch == " " else 28
     for _i in range(350):
         draw.point((rng.randrange(width), rng.randrange(height)), fill=(rng.randrange(0, 255),) * 3)
     img = img.filter(ImageFilter.SMOOTH)
