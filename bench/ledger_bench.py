@@ -351,6 +351,9 @@ def main() -> None:
             return
         if args.verify_only:
             _setup_django()
+            from django.core.management import call_command
+
+            call_command("migrate", verbosity=0)  # the store may predate the newest ledger migration
             out = {"db": args._run, "size": args.size, "verification": verification_vs_raw(args.size, args.rounds)}
             print("RESULT " + json.dumps(out))
             return

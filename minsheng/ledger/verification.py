@@ -138,42 +138,43 @@ class _Level:
         return self.blob[i * self.width : (i + 1) * self.width]
 
 
-def _chunks(head: Log):
-    """(start, count, rendered leaves or None, escaped) for each aligned chunk of [0, size): one
-    COPY (PostgreSQL) or one aggregate query (SQLite) per chunk, in the format `verify_chunks` reads."""
+def _chunk_ranges(head: Log):
     step = 1 << CHUNK_LEVEL
     for start in range(0, head.size, step):
-        count = min(step, head.size - start)
+        yield start, min(step, head.size - start)
+
+
+def _chunks(head: Log):
+    """(start, count, rendered leaves or None, escaped) for each aligned chunk of [0, size), read by
+    this process: one COPY (PostgreSQL) or one aggregate query (SQLite) per chunk."""
+    for start, count in _chunk_ranges(head):
         end = start + count
         try:
             with transaction.atomic(), connection.cursor() as cur:
                 if connection.vendor == "postgresql":
-                    sql = (
-                        "COPY (SELECT l.\"index\", convert_from(l.data, 'UTF8'), encode(l.leaf_hash, 'hex'), "
-                        "l.kind, l.project_code, l.record_model, l.record_id, l.digest, encode(s.salt, 'hex'), "
-                        "s.actor_id FROM ledger_leaf l LEFT JOIN ledger_actorsalt s ON s.leaf_id = l.id "
-                        'WHERE l.log_id = %s AND l."index" >= %s AND l."index" < %s ORDER BY l."index") TO STDOUT'
-                    )
-                    with cur.cursor.copy(sql, [head.pk, start, end]) as copy:
-                        blob = b"".join(copy)
-                    escaped = True
+                    blob, escaped = verify_chunks.read_pg(cur.cursor, head.pk, start, end), True
                 else:
-                    cur.execute(
-                        "SELECT group_concat(line, char(10)) FROM (SELECT l.\"index\" || char(9) "
-                        "|| CAST(l.data AS TEXT) || char(9) || lower(hex(l.leaf_hash)) || char(9) || l.kind "
-                        "|| char(9) || l.project_code || char(9) || l.record_model || char(9) || l.record_id "
-                        "|| char(9) || l.digest || char(9) || coalesce(lower(hex(s.salt)), '\\N') || char(9) "
-                        "|| coalesce(s.actor_id, '\\N') AS line "
-                        "FROM ledger_leaf l LEFT JOIN ledger_actorsalt s ON s.leaf_id = l.id "
-                        'WHERE l.log_id = %s AND l."index" >= %s AND l."index" < %s ORDER BY l."index")',
-                        [head.pk, start, end],
-                    )
-                    blob = (cur.fetchone()[0] or "").encode()
-                    escaped = False
+                    cur.execute(verify_chunks.SQLITE_CHUNK, [head.pk, start, end])
+                    blob, escaped = (cur.fetchone()[0] or "").encode(), False
         except (DatabaseError, UnicodeDecodeError):  # e.g. leaf bytes that are not UTF-8
             yield start, count, None, False
             return
         yield start, count, blob, escaped
+
+
+def _worker_db() -> dict[str, Any] | None:
+    """How worker processes reach the database themselves, when they can see what we see: not inside
+    a transaction (uncommitted rows), not an in-memory SQLite database."""
+    if connection.in_atomic_block:
+        return None
+    sd = connection.settings_dict
+    if connection.vendor == "postgresql":
+        params = {"dbname": sd["NAME"], "user": sd["USER"], "password": sd["PASSWORD"], "host": sd["HOST"],
+                  "port": sd["PORT"]}
+        return {"vendor": "postgresql", "params": {k: v for k, v in params.items() if v}}
+    if connection.vendor == "sqlite" and not connection.is_in_memory_db():
+        return {"vendor": "sqlite", "path": str(sd["NAME"])}
+    return None
 
 
 def _stored_levels(head: Log) -> dict[int, tuple[int, int, int, bytes]]:
@@ -223,6 +224,28 @@ def _fast_structure(head: Log, hasher: Hasher, *, workers: int):
         if workers
         else None
     )
+    db = _worker_db() if pool is not None else None
+    if db is not None:
+        # Workers read their own chunks in parallel, PostgreSQL inside this transaction's snapshot.
+        try:
+            with transaction.atomic():
+                if db["vendor"] == "postgresql":
+                    with connection.cursor() as cur:
+                        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                        cur.execute("SELECT pg_export_snapshot()")
+                        db["snapshot"] = cur.fetchone()[0]
+                futures = [
+                    pool.submit(verify_chunks.read_and_check, db, head.pk, start, count, head.hash_alg, registered)
+                    for start, count in _chunk_ranges(head)
+                ]
+                stored = _stored_levels(head)  # meanwhile, here
+                for future in futures:
+                    results.append(future.result())
+                    if not results[-1].ok:
+                        return None
+        finally:
+            pool.shutdown(wait=True, cancel_futures=True)
+        return _fast_levels(head, hasher, results, stored)
     try:
         pending: deque = deque()
         for start, count, blob, escaped in _chunks(head):
@@ -246,6 +269,11 @@ def _fast_structure(head: Log, hasher: Hasher, *, workers: int):
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
+    return _fast_levels(head, hasher, results, _stored_levels(head))
+
+
+def _fast_levels(head: Log, hasher: Hasher, results: list[verify_chunks.ChunkResult], stored: dict):
+    """Levels from the chunks' hashes, compared with the stored nodes and the head in bulk."""
     width = hasher.size
     levels: list[_Level] = []
     for level in range(CHUNK_LEVEL + 1):
@@ -258,7 +286,6 @@ def _fast_structure(head: Log, hasher: Hasher, *, workers: int):
     while len(top) >= pair:
         top = b"".join([new(one + top[i : i + pair]).digest() for i in range(0, len(top) - pair + 1, pair)])
         levels.append(_Level(top, width))
-    stored = _stored_levels(head)
     if set(stored) != set(range(1, len(levels))):
         return None
     for level in range(1, len(levels)):

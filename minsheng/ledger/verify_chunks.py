@@ -197,5 +197,71 @@ def _finish(start: int, level: bytes, new, refs) -> ChunkResult:
     return ChunkResult(start, True, levels=levels, refs=refs)
 
 
+# ---------------------------------------------------------------------------------------------
+# reading a chunk (in the verifying process, or in a worker with its own connection)
+
+PG_CHUNK = (
+    "COPY (SELECT l.\"index\", convert_from(l.data, 'UTF8'), encode(l.leaf_hash, 'hex'), l.kind, l.project_code, "
+    "l.record_model, l.record_id, l.digest, encode(s.salt, 'hex'), s.actor_id "
+    "FROM ledger_leaf l LEFT JOIN ledger_actorsalt s ON s.leaf_id = l.id "
+    'WHERE l.log_id = %s AND l."index" >= %s AND l."index" < %s ORDER BY l."index") TO STDOUT'
+)
+SQLITE_CHUNK = (
+    "SELECT group_concat(line, char(10)) FROM (SELECT l.\"index\" || char(9) || CAST(l.data AS TEXT) || char(9) "
+    "|| lower(hex(l.leaf_hash)) || char(9) || l.kind || char(9) || l.project_code || char(9) || l.record_model "
+    "|| char(9) || l.record_id || char(9) || l.digest || char(9) || coalesce(lower(hex(s.salt)), '\\N') "
+    "|| char(9) || coalesce(s.actor_id, '\\N') AS line "
+    "FROM ledger_leaf l LEFT JOIN ledger_actorsalt s ON s.leaf_id = l.id "
+    'WHERE l.log_id = %s AND l."index" >= %s AND l."index" < %s ORDER BY l."index")'
+)
+
+
+def read_pg(cursor: Any, log_id: int, start: int, end: int) -> bytes:
+    """COPY text of leaves [start, end) through a psycopg cursor."""
+    with cursor.copy(PG_CHUNK, [log_id, start, end]) as copy:
+        return b"".join(copy)
+
+
+_connection: Any = None
+
+
+def _worker_connection(db: dict[str, Any]) -> Any:
+    global _connection  # one connection per worker process, reused across chunks
+    if _connection is None:
+        if db["vendor"] == "postgresql":
+            import psycopg
+
+            _connection = psycopg.connect(**db["params"])
+        else:
+            import sqlite3
+
+            _connection = sqlite3.connect(f"file:{db['path']}?mode=ro", uri=True)
+    return _connection
+
+
+def read_and_check(
+    db: dict[str, Any], log_id: int, start: int, count: int, alg: str, registered: frozenset[str]
+) -> ChunkResult:
+    """In a worker: read leaves [start, start+count) with the worker's own connection (PostgreSQL:
+    inside the verifier's exported snapshot), then `check_chunk` them."""
+    try:
+        conn = _worker_connection(db)
+        if db["vendor"] == "postgresql":
+            from psycopg import sql
+
+            with conn.transaction():
+                conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                if db.get("snapshot"):
+                    conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(db["snapshot"])))
+                with conn.cursor() as cur:
+                    blob, escaped = read_pg(cur, log_id, start, start + count), True
+        else:
+            row = conn.execute(SQLITE_CHUNK.replace("%s", "?"), (log_id, start, start + count)).fetchone()
+            blob, escaped = (row[0] or "").encode(), False
+    except Exception as exc:  # any read failure (e.g. leaf bytes not UTF-8) means "look closer"
+        return ChunkResult(start, False, f"read: {exc}")
+    return check_chunk(blob, start, count, escaped, alg, registered)
+
+
 def check_chunk_args(args: tuple[Any, ...]) -> ChunkResult:
     return check_chunk(*args)

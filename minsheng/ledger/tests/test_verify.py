@@ -243,3 +243,42 @@ def test_an_altered_actor_salt_is_named(grown):
     _sql("UPDATE ledger_actorsalt SET salt = %s WHERE leaf_id = %s", [b"\x07" * 16, salt.leaf_id])
     report = verification.verify()
     assert not report.fast and _names(report) == [("salt", salt.leaf.index)]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_workers_read_their_own_chunks_outside_a_transaction(org, project, tmp_path):
+    # Committed data and a database other processes can open: PostgreSQL (exported snapshot) or an
+    # SQLite file (here a copy of the in-memory test database, read in-process by the same function).
+    services.anchor_many(
+        [{"kind": "inspection", "project_code": project.code, "record": ("construction.inspection", str(i)),
+          "digest": f"{i:064x}", "actor": org.user("a_housing")} for i in range(37)]
+    )
+    services.checkpoint_create()
+    head = Log.objects.get()
+    if connection.vendor == "postgresql":
+        assert verification._worker_db() is not None
+        report = verification.verify(workers=2)
+        assert report.ok and report.fast and report.leaves == 37
+        _sql("UPDATE ledger_leaf SET digest = %s WHERE \"index\" = 30", ["ee" * 32])
+        report = verification.verify(workers=2)
+        assert not report.fast and _names(report) == [("leaf", 30)]
+    else:
+        import sqlite3
+
+        path = tmp_path / "copy.sqlite3"
+        with sqlite3.connect(path) as target:
+            connection.ensure_connection()
+            connection.connection.backup(target)
+        db = {"vendor": "sqlite", "path": str(path)}
+        from minsheng.ledger import verify_chunks
+
+        verify_chunks._connection = None
+        try:
+            result = verify_chunks.read_and_check(db, head.pk, 0, 37, "sha256", frozenset())
+            assert result.ok and len(result.levels[0]) == 37 * 32
+            with sqlite3.connect(path) as c:
+                c.execute("UPDATE ledger_leaf SET digest = ? WHERE \"index\" = 30", ["ee" * 32])
+            verify_chunks._connection = None
+            assert not verify_chunks.read_and_check(db, head.pk, 0, 37, "sha256", frozenset()).ok
+        finally:
+            verify_chunks._connection = None
