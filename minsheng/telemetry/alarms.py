@@ -127,26 +127,30 @@ def evaluate(rows: list[Row], *, now: dt.datetime | None = None, devices: dict[i
                       .values_list("device_id", "alarm_type"))
     tz = timezone.get_current_timezone()
     in_force_cache: dict[tuple[Any, str], dict[str, rule_logic.RuleSpec]] = {}
-    # The rules for a reading depend on its device, metric and local hour and day: cached per device,
-    # metric and quarter hour (every time zone's offset is a multiple of 15 minutes).
-    applicable_cache: dict[tuple[int, str, int], list[rule_logic.RuleSpec]] = {}
-    outcomes: dict[tuple[int, str], list[_Outcome]] = defaultdict(list)
+    # The rules for a reading depend on its device, metric and local hour and day: the rows are taken
+    # in groups per device, metric and quarter hour (every time zone's offset is a multiple of 15
+    # minutes), and a group is looked at row by row only if its extreme breaks a rule.
+    groups: dict[tuple[int, str, int], list[Row]] = defaultdict(list)
     for row in rows:
-        pk, metric, value = row.device_pk, row.metric, row.value
-        key = (pk, metric, int(row.time.timestamp()) // 900)
-        rules = applicable_cache.get(key)
-        if rules is None:
-            device, local = devices[pk], row.time.astimezone(tz)
-            place = (local.date(), device.division_path)
-            if place not in in_force_cache:
-                in_force_cache[place] = rule_logic.rules_in_force(specs, on=place[0], division_path=place[1])
-            rules = applicable_cache[key] = rule_logic.applicable(
-                in_force_cache[place], kind=device.kind, metric=metric, local_hour=local.hour,
-                small_supply=device.small_supply)
+        groups[(row.device_pk, row.metric, int(row.time.timestamp()) // 900)].append(row)
+    outcomes: dict[tuple[int, str], list[_Outcome]] = defaultdict(list)
+    for (pk, metric, _quarter), group in groups.items():  # per device and metric in time order
+        device, local = devices[pk], group[0].time.astimezone(tz)
+        place = (local.date(), device.division_path)
+        if place not in in_force_cache:
+            in_force_cache[place] = rule_logic.rules_in_force(specs, on=place[0], division_path=place[1])
+        rules = rule_logic.applicable(in_force_cache[place], kind=device.kind, metric=metric,
+                                      local_hour=local.hour, small_supply=device.small_supply)
+        if not rules:
+            continue
+        values = [r.value for r in group]
+        high, low = max(values), min(values)
         for rule in rules:
-            broken = rule_logic.violated(rule, value)
-            if broken or (pk, rule.code) in open_active or (pk, rule.code) in outcomes:
-                outcomes[(pk, rule.code)].append(_Outcome(row.time, broken, value, rule))
+            key = (pk, rule.code)
+            if (key not in open_active and key not in outcomes
+                    and not rule_logic.violated(rule, high if rule.comparator == ">" else low)):
+                continue  # the usual case: the whole group within the limit and nothing to clear
+            outcomes[key].extend(_Outcome(r.time, rule_logic.violated(rule, r.value), r.value, rule) for r in group)
     touched = 0
     for (pk, code), seq in sorted(outcomes.items()):  # the usual case: none (within limits, nothing to clear)
         touched += _apply(pk, code, sorted(seq, key=lambda o: o.time))
