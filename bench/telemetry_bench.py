@@ -40,11 +40,22 @@ PG_NAME = os.environ.get("BENCH_PG_NAME", "minsheng_telemetry_bench")
 if not PG_NAME.replace("_", "").isalnum():
     raise SystemExit("--pg-name: letters, digits and underscores only")
 PREFIX = f"bench-{uuid.uuid4().hex[:6]}/minsheng/v1/telemetry"
+BROKER_PORT = int(os.environ.get("BENCH_MQTT_PORT", "1883"))
+# The bench's own Mosquitto: no other traffic, and no cap on the messages it queues for a slow
+# subscriber (the default max_queued_messages 1000 drops QoS 1 messages once a burst outruns ingest;
+# operators raise it too, docs/operator-guide.md).
+BROKER_CONF = """listener {port} 127.0.0.1
+allow_anonymous true
+persistence false
+max_queued_messages 0
+max_inflight_messages 0
+"""
 sys.path.insert(0, str(ROOT))
 
 
 def _env(db: str) -> dict[str, str]:
-    env = dict(os.environ, DJANGO_SETTINGS_MODULE="minsheng.settings", LOG_LEVEL="WARNING", MQTT_TOPIC_PREFIX=PREFIX)
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="minsheng.settings", LOG_LEVEL="WARNING", MQTT_TOPIC_PREFIX=PREFIX,
+               MQTT_PORT=str(BROKER_PORT))
     if db == "sqlite":
         env["SQLITE_PATH"] = str(WORK / "telemetry.sqlite3")
         env.pop("DATABASE_URL", None)
@@ -102,7 +113,7 @@ def _forget(client_id: str) -> None:
     import paho.mqtt.client as mqtt
 
     c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id, clean_session=True)
-    c.connect("127.0.0.1", 1883)
+    c.connect("127.0.0.1", BROKER_PORT)
     c.disconnect()
 
 
@@ -124,7 +135,7 @@ def _payloads(devices: list[tuple[str, str]], messages: int, per: int, start: fl
 def _publish(payloads: list) -> float:
     pub = _client("bench-pub")
     pub.max_inflight_messages_set(200)
-    pub.connect("127.0.0.1", 1883)
+    pub.connect("127.0.0.1", BROKER_PORT)
     pub.loop_start()
     started = time.perf_counter()
     infos = [pub.publish(topic, body, qos=1) for topic, body in payloads]
@@ -164,7 +175,7 @@ def raw_rate(payloads: list) -> dict[str, Any]:
 
     sub.on_message = on_message
     sub.on_subscribe = lambda *a, **k: subscribed.set()
-    sub.connect("127.0.0.1", 1883, properties=props)
+    sub.connect("127.0.0.1", BROKER_PORT, properties=props)
     sub.subscribe(f"$share/{group}/{PREFIX}/+", qos=1)
     sub.loop_start()
     subscribed.wait(5)
@@ -199,7 +210,7 @@ def _wait_ready(device: tuple[str, str], timeout: float = 120) -> None:
 
     device_id, token = device
     pub = _client("bench-probe")
-    pub.connect("127.0.0.1", 1883)
+    pub.connect("127.0.0.1", BROKER_PORT)
     pub.loop_start()
     deadline = time.monotonic() + timeout
     try:
@@ -253,7 +264,7 @@ def alarm_latency(db: str, devices: list[tuple[str, str]], samples: int) -> dict
                             env=_env(db) | {"MQTT_SHARE_GROUP": client_id}, stdout=subprocess.DEVNULL,
                             stderr=_log())
     pub = _client("bench-alarm-pub")
-    pub.connect("127.0.0.1", 1883)
+    pub.connect("127.0.0.1", BROKER_PORT)
     pub.loop_start()
     latencies = []
     try:
@@ -305,7 +316,7 @@ def crash_test(db: str, devices: list[tuple[str, str]], n: int, start: float) ->
     payloads = _payloads([(device_id, token)], n, 1, start, 50.0)
     proc = spawn()
     pub = _client("bench-crash-pub")
-    pub.connect("127.0.0.1", 1883)
+    pub.connect("127.0.0.1", BROKER_PORT)
     pub.loop_start()
     killed_at = None
     try:
@@ -372,6 +383,8 @@ def main() -> None:
     parser.add_argument("--batch-size", type=int, default=None, help="TELEMETRY_BATCH_SIZE for ingest")
     parser.add_argument("--pg-name", default=None, help="PostgreSQL database to (re)create for the run")
     parser.add_argument("--per-message", type=int, default=10)
+    parser.add_argument("--shared-broker", action="store_true",
+                        help="use the Mosquitto on 127.0.0.1:1883 instead of starting one for the run")
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.batch_size:
@@ -384,10 +397,30 @@ def main() -> None:
         (RESULTS / f"telemetry-{args.child}.json").write_text(json.dumps(result, indent=2, ensure_ascii=False))
         print(json.dumps(result, ensure_ascii=False))
         return
-    for db in args.db or ["sqlite", "postgres"]:
-        # One process per database: Django is set up once per process.
-        subprocess.run([sys.executable, __file__, "--child", db, "--messages", str(args.messages),
-                        "--per-message", str(args.per_message)], check=True)
+    broker = None
+    if not args.shared_broker:
+        import shutil
+        import socket
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        WORK.mkdir(parents=True, exist_ok=True)
+        conf = WORK / "mosquitto-bench.conf"
+        conf.write_text(BROKER_CONF.format(port=port))
+        binary = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+        broker = subprocess.Popen([binary, "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=_log())
+        os.environ["BENCH_MQTT_PORT"] = str(port)
+        time.sleep(0.5)
+    try:
+        for db in args.db or ["postgres", "sqlite"]:
+            # One process per database: Django is set up once per process.
+            subprocess.run([sys.executable, __file__, "--child", db, "--messages", str(args.messages),
+                            "--per-message", str(args.per_message)], check=True)
+    finally:
+        if broker is not None:
+            broker.terminate()
+            broker.wait(10)
 
 
 if __name__ == "__main__":

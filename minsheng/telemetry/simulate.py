@@ -24,7 +24,7 @@ class SimDevice:
     device_id: str
     kind: str
     name: str
-    behaviour: str = "normal"  # normal, night_work, leak, stuck, dead, low_chlorine
+    behaviour: str = "normal"  # normal, night_work, dusty, background, leak, stuck, dead, low_chlorine
     household: str = ""
 
 
@@ -33,6 +33,9 @@ SITE = (
     SimDevice("{case}-noise-2", DeviceKind.NOISE, "场界噪声监测（西侧）", "stuck"),
     SimDevice("{case}-dust-1", DeviceKind.DUST, "扬尘监测"),
     SimDevice("{case}-crane-1", DeviceKind.CRANE, "1 号塔吊"),
+    # The county's background air station: the site's PM10 is judged net of it (registered as a
+    # BackgroundStation of the project's county by `minsheng simulate`).
+    SimDevice("{case}-dust-bg", DeviceKind.DUST, "区县背景站（PM10）", "background"),
 )
 WATER = (
     SimDevice("{case}-district-1", DeviceKind.FLOW_METER, "村级总表", "leak"),
@@ -42,8 +45,9 @@ WATER = (
     SimDevice("{case}-meter-3", DeviceKind.WATER_METER, "户表 3", household="张德明"),
     SimDevice("{case}-meter-4", DeviceKind.WATER_METER, "户表 4", "dead", household="赵桂兰"),
 )
-PLAN = {"elderly": tuple(SimDevice(d.device_id, d.kind, d.name, "night_work" if d.kind == DeviceKind.NOISE
-                                   and d.behaviour == "normal" else d.behaviour) for d in SITE),
+_ELDERLY = {DeviceKind.NOISE: "night_work", DeviceKind.DUST: "dusty"}  # the site that breaks the rules
+PLAN = {"elderly": tuple(SimDevice(d.device_id, d.kind, d.name, _ELDERLY.get(d.kind, d.behaviour)
+                                   if d.behaviour == "normal" else d.behaviour) for d in SITE),
         "water": WATER, "elevator": SITE}
 
 
@@ -71,6 +75,10 @@ def readings_for(device: SimDevice, local: dt.datetime, rng: random.Random) -> l
                 {"t": t, "metric": "lmax", "value": round(laeq + 8 + abs(rng.gauss(0, 4)), 1), "unit": "dB(A)"}]
     if device.kind == DeviceKind.DUST:
         pm10 = (70 if working else 45) + rng.gauss(0, 12) + (60 if rng.random() < 0.03 else 0)
+        if device.behaviour == "background":
+            pm10 = 40 + rng.gauss(0, 6)  # the region's air, no site work
+        elif device.behaviour == "dusty" and working:
+            pm10 += 60  # earthworks without dust nets: well above the region's air
         return [{"t": t, "metric": "pm10", "value": round(max(pm10, 5), 1), "unit": "ug/m3"},
                 {"t": t, "metric": "pm25", "value": round(max(pm10 * 0.55, 3), 1), "unit": "ug/m3"}]
     if device.kind == DeviceKind.CRANE:

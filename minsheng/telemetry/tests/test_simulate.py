@@ -67,3 +67,32 @@ def test_one_tick_over_mqtt_reaches_the_database(project):
     assert len(got) == len(simulate.PLAN["water"]) - 1
     # three live household meters (flow), the district meter (flow), the quality probe (turbidity, chlorine)
     assert Reading.objects.filter(device__project=project).count() == 6
+
+
+def test_the_demo_site_breaks_pm10_net_of_its_background_station_and_its_stuck_sensor_is_caught(project):
+    from django.utils import timezone
+
+    from minsheng.telemetry import watch
+    from minsheng.telemetry.ingest import ingest
+    from minsheng.telemetry.management.commands.simulate import provision
+    from minsheng.telemetry.models import Alarm, BackgroundStation
+
+    fleet = provision(project, "elderly")
+    station = BackgroundStation.objects.get()
+    assert station.device.device_id == "elderly-dust-bg" and project.division.path.startswith(station.division.path)
+    day = timezone.localtime() - dt.timedelta(days=1)
+    while day.weekday() >= 5:
+        day -= dt.timedelta(days=1)
+    start = day.replace(hour=10, minute=0, second=0, microsecond=0)
+    rng = random.Random(11)
+    wanted = {"elderly-dust-1", "elderly-dust-bg", "elderly-noise-2"}
+    messages = [{"device": device.device_id, "token": raw,
+                 "readings": simulate.readings_for(spec, start + dt.timedelta(minutes=m), rng)}
+                for m in range(60) for spec, device, raw in fleet if device.device_id in wanted]
+    now = start + dt.timedelta(hours=1, minutes=5)
+    assert ingest(messages, now=now).rejected == {}
+    watch.check_windowed_rules(now=now)
+    assert Alarm.objects.filter(device__device_id="elderly-dust-1", alarm_type="pm10_net").exists()
+    watch.run_detectors(now=start + dt.timedelta(minutes=61))
+    assert list(Alarm.objects.filter(alarm_type="suspect_stuck").values_list("device__device_id", flat=True)) == [
+        "elderly-noise-2"]

@@ -13,9 +13,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from minsheng.core.models import DivisionLevel
 from minsheng.projects.models import Project
 from minsheng.telemetry import simulate
-from minsheng.telemetry.models import Device
+from minsheng.telemetry.models import BackgroundStation, Device
 from minsheng.telemetry.services import device_register, device_rotate_credential
 
 
@@ -32,8 +33,18 @@ def provision(project: Project, case: str) -> list[tuple[simulate.SimDevice, Dev
                                               latitude=project.latitude, longitude=project.longitude)
             else:
                 raw = device_rotate_credential(actor=None, device=device)
+            if spec.behaviour == "background":
+                _register_background(project, device)
             out.append((spec, device, raw))
     return out
+
+
+def _register_background(project: Project, device: Device) -> None:
+    """The background station stands for the project's county (or the project's own division above it)."""
+    division = project.division
+    while division.level > DivisionLevel.COUNTY and division.parent_id:
+        division = division.parent
+    BackgroundStation.objects.get_or_create(device=device, defaults={"division": division})
 
 
 class Command(BaseCommand):
