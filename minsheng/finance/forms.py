@@ -9,7 +9,7 @@ from django.utils.translation import gettext_lazy as _
 
 from minsheng.finance.models import BudgetKind, CostCategory, FundingSourceKind
 
-DATE = forms.DateInput(attrs={"type": "date"})
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
 
 class VersionForm(forms.Form):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
@@ -37,23 +38,31 @@ def _budget_context(request: HttpRequest, project: Project, **extra: Any) -> dic
     versions = list(budget_sel.budget_versions(user, project).prefetch_related("lines"))
     pending_adjustments = {a.proposed_id for a in budget_sel.adjustments_for(project)
                            if a.status == BudgetAdjustment.Status.PENDING}
+    bound_line = extra.pop("line_form", None)
+    line_version = extra.get("line_version")
     for v in versions:
         v.editable = v.status in (BudgetStatus.DRAFT, BudgetStatus.REJECTED)
         v.decidable = v.status == BudgetStatus.SUBMITTED and v.pk not in pending_adjustments and \
             budget_svc.can_approve(user, v)
         v.approver_label = budget_svc.approver_label(project, v.total)
+        # One form per version, each with its own element ids.
+        v.line_form = bound_line if (bound_line is not None and line_version == v.pk) else forms.LineForm(
+            auto_id=f"v{v.pk}-%s")
+        v.decision_form = forms.DecisionForm(auto_id=f"d{v.pk}-%s")
+    adjustments = list(budget_sel.adjustments_for(project))
+    for a in adjustments:
+        a.decision_form = forms.DecisionForm(auto_id=f"a{a.pk}-%s")
     can_prepare = budget_svc.can_prepare(user, project)
     return {
         "project": project, "versions": versions, "can_prepare": can_prepare,
-        "adjustments": budget_sel.adjustments_for(project),
+        "adjustments": adjustments,
         "commitments": budget_sel.commitments_for(project), "summary": budget_sel.funding_summary(project),
         "can_fund": budget_svc.can_record_funding(user, project),
-        "version_form": extra.pop("version_form", None) or forms.VersionForm(),
-        "line_form": extra.pop("line_form", None) or forms.LineForm(),
-        "decision_form": forms.DecisionForm(), "copy_form": forms.CopyForm(),
-        "adjust_form": extra.pop("adjust_form", None) or forms.AdjustmentForm(),
+        "version_form": extra.pop("version_form", None) or forms.VersionForm(auto_id="new-%s"),
+        "copy_form": forms.CopyForm(),
+        "adjust_form": extra.pop("adjust_form", None) or forms.AdjustmentForm(auto_id="adj-%s"),
         "funding_form": extra.pop("funding_form", None) or forms.FundingForm(
-            initial={"committed_on": timezone.localdate()}),
+            auto_id="fund-%s", initial={"committed_on": timezone.localdate()}),
         "arrival_form": extra.pop("arrival_form", None) or forms.ArrivalForm(
             initial={"arrived_on": timezone.localdate()}),
         **extra,
@@ -70,7 +79,7 @@ def budget(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def version_create(request: HttpRequest, pk: int) -> HttpResponse:
     project = project_get(request.user, pk=pk)
-    form = forms.VersionForm(request.POST)
+    form = forms.VersionForm(request.POST, auto_id="new-%s")
     if form.is_valid():
         with form_errors(form):
             budget_svc.budget_version_create(actor=request.user, project=project, lines=[], **form.cleaned_data)
@@ -83,7 +92,7 @@ def version_create(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def line_add(request: HttpRequest, pk: int) -> HttpResponse:
     version = budget_sel.budget_version_get(request.user, pk=pk)
-    form = forms.LineForm(request.POST)
+    form = forms.LineForm(request.POST, auto_id=f"v{version.pk}-%s")
     if form.is_valid():
         with form_errors(form):
             budget_svc.budget_line_add(actor=request.user, version=version, data=form.cleaned_data)
@@ -149,7 +158,7 @@ def version_copy(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def adjustment_request(request: HttpRequest, pk: int) -> HttpResponse:
     original = budget_sel.budget_version_get(request.user, pk=pk)
-    form = forms.AdjustmentForm(request.POST)
+    form = forms.AdjustmentForm(request.POST, auto_id="adj-%s")
     if form.is_valid():
         cd = form.cleaned_data
         kept = [{f: getattr(line, f) for f in budget_svc.LINE_FIELDS} for line in original.lines.all()]
@@ -180,7 +189,7 @@ def adjustment_decide(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def funding_commit(request: HttpRequest, pk: int) -> HttpResponse:
     project = project_get(request.user, pk=pk)
-    form = forms.FundingForm(request.POST)
+    form = forms.FundingForm(request.POST, auto_id="fund-%s")
     if form.is_valid():
         with form_errors(form):
             budget_svc.funding_commit(actor=request.user, project=project, **form.cleaned_data)
@@ -306,7 +315,8 @@ def evm(request: HttpRequest, pk: int) -> HttpResponse:
     """The project's earned value: the full page, or (for htmx) the panel the project page loads."""
     project = project_get(request.user, pk=pk)
     result = evm_svc.project_evm(project)
-    context = {"project": project, "result": result, "rows": _chart_rows(request, project),
+    rows = _chart_rows(request, project)
+    context = {"project": project, "result": result, "rows": rows, "rows_json": json.dumps(rows),
                "reasons": [evm_svc.REASON_TEXT[r] for r in result.health.reasons] if result else []}
     template = "finance/_evm_panel.html" if getattr(request, "htmx", False) else "finance/evm.html"
     return render(request, template, context)

@@ -1,12 +1,13 @@
-// Draws the PV/EV/AC S-curve (ECharts, vendored) from the snapshot table's JSON. The table stays the
+// Draws the PV/EV/AC S-curve (ECharts, vendored) from the snapshots in the chart element's data-rows (a data
+// attribute, not a JSON <script>: htmx drops script elements from swapped content). The table stays the
 // accessible source. Runs on page load and again when htmx swaps the panel into the project page.
 (function () {
   "use strict";
   function draw(root) {
-    var el = root.querySelector("#evm-chart"), data = root.querySelector("#evm-data");
-    if (!el || !data || !window.echarts || el.dataset.drawn) { return; }
+    var el = root.querySelector("#evm-chart");
+    if (!el || !el.dataset.rows || !window.echarts || el.dataset.drawn) { return; }
     el.dataset.drawn = "1";
-    var rows = JSON.parse(data.textContent), labels = JSON.parse(el.dataset.labels);
+    var rows = JSON.parse(el.dataset.rows), labels = JSON.parse(el.dataset.labels);
     function col(k) { return rows.map(function (r) { return Number(r[k]) / 10000; }); }
     var chart = window.echarts.init(el);
     chart.setOption({
