@@ -312,3 +312,23 @@ def group_rows(rows: Iterable[Row]) -> dict[tuple[int, str], list[Row]]:
     for r in rows:
         out[(r.device_pk, r.metric)].append(r)
     return out
+
+
+# ---------------------------------------------------------------------------------------------
+# reading the roll-ups (charts)
+
+
+def rollup_series(device_pks: list[int], metric: str, *, since: dt.datetime, until: dt.datetime,
+                  unit: str = "hour") -> dict[int, list[tuple[dt.datetime, float, float, float, int]]]:
+    """Per device, (bucket start, mean, min, max, count) of one metric in [since, until), oldest
+    first, from the hour (or minute) roll-ups: a chart of a month reads ~720 rows per device, not
+    the readings. Buckets are UTC hours (local hours wherever the offset is whole hours)."""
+    from minsheng.telemetry.models import ReadingHour, ReadingMinute
+
+    model = ReadingHour if unit == "hour" else ReadingMinute
+    out: dict[int, list[tuple[dt.datetime, float, float, float, int]]] = {pk: [] for pk in device_pks}
+    for device_id, bucket, total, count, low, high in (
+            model.objects.filter(device_id__in=device_pks, metric=metric, bucket__gte=since, bucket__lt=until)
+            .order_by("bucket").values_list("device_id", "bucket", "total", "count", "minimum", "maximum")):
+        out[device_id].append((bucket, round(total / count, 3), low, high, count))
+    return out

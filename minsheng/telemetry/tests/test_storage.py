@@ -129,3 +129,17 @@ def test_partitions_command_lists_and_creates(db, capsys):
     out = capsys.readouterr().out
     month = storage.add_months(dt.datetime.now(dt.UTC).date().replace(day=1), 10)
     assert f"created {storage.partition_name(month)}" in out and f"{month:%Y-%m}" in out
+
+
+def test_charts_read_hour_and_minute_series_from_the_rollups(noise):
+    device, token = noise
+    hour = NOW.replace(minute=0, second=0)
+    readings = [reading(value=v, at=hour + dt.timedelta(minutes=m)) for m, v in ((0, 40.0), (1, 60.0), (2, 50.0))]
+    ingest([{"device": device.device_id, "token": token, "readings": readings}],
+           now=hour + dt.timedelta(minutes=3))
+    series = storage.rollup_series([device.pk], "laeq", since=hour - dt.timedelta(hours=1),
+                                   until=hour + dt.timedelta(hours=1))
+    assert series == {device.pk: [(hour, 50.0, 40.0, 60.0, 3)]}
+    minutes = storage.rollup_series([device.pk], "laeq", since=hour, until=hour + dt.timedelta(minutes=2),
+                                    unit="minute")
+    assert [(b.minute, mean) for b, mean, *_rest in minutes[device.pk]] == [(0, 40.0), (1, 60.0)]
