@@ -11,7 +11,8 @@ PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/minsheng
 PORT ?= 8000
 SEED ?= 2026
 
-.PHONY: demo serve test test-sqlite test-postgres venv assets system lint bench bench-projects bench-ledger messages clean
+.PHONY: demo serve test test-sqlite test-postgres venv assets system lint bench bench-projects bench-ledger \
+	bench-feedback bench-telemetry bench-evm bench-ocds bench-redflags messages clean
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -63,7 +64,7 @@ lint: venv
 	$(VENV)/bin/ruff check .
 
 # Benchmarks: results in bench/results/, tables in docs/performance.md. Run on an idle machine.
-bench: bench-projects bench-ledger
+bench: bench-projects bench-ledger bench-feedback bench-telemetry bench-evm bench-ocds bench-redflags
 
 bench-projects: venv
 	$(PY) bench/projects_bench.py --db sqlite --db postgres
@@ -71,6 +72,22 @@ bench-projects: venv
 bench-ledger: venv
 	$(PY) bench/ledger_bench.py --db postgres
 	$(PY) bench/ledger_bench.py --db sqlite
+
+bench-feedback: venv
+	$(PY) bench/feedback_bench.py --requests 1000000
+	$(PY) bench/feedback_http_bench.py
+
+bench-telemetry: venv
+	$(PY) bench/telemetry_bench.py --db postgres --db sqlite
+
+bench-evm: venv
+	$(PY) bench/evm_bench.py --db sqlite --db postgres
+
+bench-ocds: venv
+	$(PY) bench/ocds_bench.py --db postgres
+
+bench-redflags: venv
+	$(PY) bench/redflags_bench.py --db postgres
 
 messages: venv
 	cd minsheng && ../$(VENV)/bin/minsheng makemessages -l en --no-obsolete --ignore "static/*" && ../$(VENV)/bin/minsheng compilemessages
