@@ -86,6 +86,7 @@ class DemoAccount:
     title: str
     organisation: str = ""
     try_this: str = ""
+    phone: str = ""  # fixed for accounts added later, so they draw nothing from the generator's random stream
 
 
 # One account per role (plus a second county officer to show scoping). Fixed names and places so
@@ -186,6 +187,7 @@ DEMO_ACCOUNTS: tuple[DemoAccount, ...] = (
         "张守义",
         "村民代表",
         try_this="农村饮水（water）：本村供水看板（今天疑似漏水、水质是否合格），记录看到的情况",
+        phone="13957100218",
     ),
     DemoAccount(
         "admin",
@@ -535,10 +537,11 @@ class _Builder:
             title: str,
             organisation: str = "",
             superuser: bool = False,
+            fixed_phone: str = "",
         ) -> User:
             division = self.div.get(division_code) if division_code else None
             dept = self.dept.get((division_code, kind)) if kind else None
-            phone = f"13{self.rng.randint(0, 9)}{self.rng.randint(10_000_000, 99_999_999)}"
+            phone = fixed_phone or f"13{self.rng.randint(0, 9)}{self.rng.randint(10_000_000, 99_999_999)}"
             user = User(
                 username=username,
                 password=password,
@@ -580,6 +583,7 @@ class _Builder:
                 a.title,
                 a.organisation,
                 superuser=a.role == Role.SYSADMIN,
+                fixed_phone=a.phone,
             )
         officer_titles = names.STAFF_TITLES["officer"]
         for kind in CITY_OFFICER_KINDS:
