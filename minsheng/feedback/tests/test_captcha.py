@@ -59,7 +59,9 @@ def test_the_image_is_a_png_and_the_answer_is_not_in_the_page():
     assert png.status_code == 200 and png["Content-Type"] == "image/png"
     assert Image.open(io.BytesIO(png.content)).size == (240, 80)
     assert Client().get("/feedback/captcha/nonsense.png").status_code == 404
-    assert _answer(c.token) not in signing.loads(c.token, salt=captcha.SALT)
+    # The form carries only the signed random nonce; the sum and its answer stay in the cache.
+    payload = signing.loads(c.token, salt=captcha.SALT)
+    assert isinstance(payload, str) and len(payload) == 24
 
 
 def test_text_question_in_words():
