@@ -41,7 +41,10 @@ def test_elderly_home_is_flagged_without_any_supervision(demo):
 
 def test_demo_supervision_data_flags_the_elderly_home_and_clears_the_water_project(demo):
     made = generate_supervision(as_of=timezone.localdate(), seed=2026)
-    assert made.inspections == 5 and made.rectifications == 2 and made.devices == 10 and made.readings > 1000
+    from minsheng.telemetry.simulate import PLAN
+
+    assert made.inspections == 5 and made.rectifications == 2 and made.readings > 1000
+    assert made.devices == len(PLAN["water"]) + len(PLAN["elderly"])
     elderly = selectors.progress_gap(Project.objects.get(code=city.CASES["elderly"]))
     assert elderly.flagged and {GAP, STALE_EVIDENCE} <= set(elderly.reasons)
     assert elderly.evidenced < elderly.reported - 30
