@@ -143,3 +143,20 @@ def test_charts_read_hour_and_minute_series_from_the_rollups(noise):
     minutes = storage.rollup_series([device.pk], "laeq", since=hour, until=hour + dt.timedelta(minutes=2),
                                     unit="minute")
     assert [(b.minute, mean) for b, mean, *_rest in minutes[device.pk]] == [(0, 40.0), (1, 60.0)]
+
+
+def test_background_station_command_registers_only_a_dust_device(org, project):
+    from django.core.management.base import CommandError
+
+    from minsheng.telemetry.models import BackgroundStation
+    from minsheng.telemetry.tests.conftest import make_device
+
+    dust, _ = make_device(project, kind="dust")
+    noise, _ = make_device(project)
+    with pytest.raises(CommandError):
+        call_command("telemetry", "background", "--division", org.county_a.code, "--device", noise.device_id)
+    with pytest.raises(CommandError):
+        call_command("telemetry", "background", "--division", "000000", "--device", dust.device_id)
+    assert not BackgroundStation.objects.exists()
+    call_command("telemetry", "background", "--division", org.county_a.code, "--device", dust.device_id)
+    assert BackgroundStation.objects.get().division == org.county_a

@@ -21,8 +21,14 @@ class Command(BaseCommand):
         parts.add_argument("--create", action="store_true")
         parts.add_argument("--ahead", type=int, default=None)
         sub.add_parser("retention", help="按保留期删除过期读数与汇总")
+        bg = sub.add_parser("background", help="把一台扬尘监测设备登记为区县背景站（PM10 扣除背景）")
+        bg.add_argument("--division", required=True, help="区县统计代码")
+        bg.add_argument("--device", required=True, help="设备编号")
 
     def handle(self, *args: Any, **opts: Any) -> None:
+        if opts["action"] == "background":
+            self._background(opts["division"], opts["device"])
+            return
         if opts["action"] == "partitions":
             if not storage.is_partitioned():
                 raise CommandError("readings are not partitioned on this database (PostgreSQL only)")
@@ -40,3 +46,18 @@ class Command(BaseCommand):
         out = storage.purge(before=now - dt.timedelta(days=settings.MINSHENG_TELEMETRY_RETENTION_DAYS),
                             hours_before=now - keep_hours)
         self.stdout.write(" ".join(f"{k}={v}" for k, v in out.items()))
+
+    def _background(self, division_code: str, device_id: str) -> None:
+        from minsheng.core.models import Division
+        from minsheng.telemetry.metrics import DeviceKind
+        from minsheng.telemetry.models import BackgroundStation, Device
+
+        division = Division.objects.filter(code=division_code).first()
+        device = Device.objects.filter(device_id=device_id).first()
+        if division is None or device is None:
+            raise CommandError("no such division or device")
+        if device.kind != DeviceKind.DUST:
+            raise CommandError("a background station must be a dust (PM10) device")
+        station, created = BackgroundStation.objects.update_or_create(device=device, defaults={
+            "division": division, "active": True})
+        self.stdout.write(f"{'registered' if created else 'updated'} {station}")
