@@ -20,6 +20,8 @@ from decimal import Decimal, InvalidOperation
 from typing import IO, Any
 
 from django.conf import settings
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,11 +34,13 @@ from minsheng.core.errors import Conflict, NotFound, PermissionDenied, Validatio
 from minsheng.core.jurisdiction import rule_for
 from minsheng.core.models import Department, Division
 from minsheng.core.services import notify
-from minsheng.feedback import notices, photos, sla, sms
+from minsheng.feedback import location, notices, photos, sla, sms
 from minsheng.feedback.models import (
+    OPEN_STATUSES,
     VERIFIED_KINDS,
     Category,
     Channel,
+    CitizenNotice,
     CitizenRequest,
     Kind,
     PhoneCode,
@@ -160,11 +164,10 @@ def _event(req: CitizenRequest, action: str, text: str = "", *, unit: Department
 
 def _tell(req: CitizenRequest, kind: str, **context: str) -> None:
     """Tell the reporter and every reporter whose near-duplicate was merged into this case."""
-    notices.tell(req.phone, kind, code=req.receipt_code, **context)
+    notices.tell(req, kind, **context)
     if req.pk is not None:
-        for phone, code in CitizenRequest.objects.filter(merged_into=req).exclude(phone="").values_list(
-                "phone", "receipt_code"):
-            notices.tell(phone, kind, code=code, **context)
+        for dup in CitizenRequest.objects.filter(merged_into=req).only("pk", "receipt_code", "phone", "email"):
+            notices.tell(dup, kind, **context)
 
 
 def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
@@ -228,6 +231,7 @@ class Submission:
     name: str = ""
     phone: str = ""
     code: str = ""  # the one-time code, for complaints and reports from the public
+    email: str = ""  # optional: notices go by e-mail too
     photo: IO[bytes] | None = None
     photo_size: int = 0
     trusted: bool = False  # a channel that vouches for the caller (an Open311 client with an api_key)
@@ -281,8 +285,16 @@ def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = No
         errors["address"] = [_("地点不能超过 255 字。")]
     if len(data.name or "") > 32:
         errors["name"] = [_("称呼不能超过 32 字。")]
+    email = (data.email or "").strip()
+    if email:
+        try:
+            validate_email(email)
+        except DjangoValidationError:
+            errors["email"] = [_("电子邮箱格式不正确。")]
     lat = _coordinate(data.latitude, -90, 90, "latitude", errors)
     lng = _coordinate(data.longitude, -180, 180, "longitude", errors)
+    if division is not None and "latitude" not in errors and "longitude" not in errors:
+        location.check_point(division, lat, lng, errors)
     photo = None
     if data.photo is not None:
         try:
@@ -303,7 +315,7 @@ def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = No
         req = CitizenRequest(
             kind=data.kind, category=data.category, urgency=data.urgency, channel=data.channel,
             description=description, address=(data.address or "").strip(), latitude=lat, longitude=lng,
-            division=division, project=data.project, name=(data.name or "").strip(), phone=phone,
+            division=division, project=data.project, name=(data.name or "").strip(), phone=phone, email=email,
             phone_verified=bool(phone) and (data.kind in VERIFIED_KINDS or staff_entry),
             first_responder=unit, owner=unit, created_at=now,
         )
@@ -341,7 +353,7 @@ def _merge(req: CitizenRequest, primary: CitizenRequest, actor: Any, now: dt.dat
     _event(primary, "duplicate", _("又有群众反映同一问题（%(code)s），已合并。") % {"code": req.receipt_code},
            unit=primary.owner, public=False, at=now)
     _audit(actor, "feedback.merge", req, None)
-    notices.tell(req.phone, "merged", code=req.receipt_code, primary=primary.receipt_code)
+    notices.tell(req, "merged", primary=primary.receipt_code)
     return req
 
 
@@ -395,6 +407,8 @@ def request_contact(*, actor: Any, request: CitizenRequest, note: str) -> Citize
     _event(req, "contact", note.strip(), unit=req.owner, public=False)
     _event(req, "in_progress", _("承办单位已与您联系，正在办理。"), unit=req.owner)
     _audit(actor, "feedback.contact", req, before)
+    if before["status"] != Status.IN_PROGRESS:
+        _tell(req, "in_progress", unit=req.owner.name)
     return req
 
 
@@ -449,6 +463,7 @@ def request_reply(*, actor: Any, request: CitizenRequest, text: str) -> CitizenR
     _event(req, "replied", text, unit=req.owner)
     _audit(actor, "feedback.reply", req, before)
     _tell(req, "replied")
+    _tell(req, "visit_request")
     return req
 
 
@@ -470,6 +485,7 @@ def request_return_visit(*, actor: Any, request: CitizenRequest, resolved: bool,
     if resolved:
         req.status = Status.RETURN_VISIT
         _event(req, "return_visit", _("已回访：问题已解决，满意度 %(s)d。") % {"s": satisfaction}, unit=req.owner)
+        _tell(req, "visited")
     else:
         req.status, req.replied_at = Status.IN_PROGRESS, None
         _event(req, "rework", _("回访：问题未解决，已退回承办单位重新办理。"), unit=req.owner)
@@ -538,6 +554,24 @@ def request_reopen(*, receipt_code: str, phone: str, reason: str, now: dt.dateti
     _notify_unit(req.owner, req, "feedback.reopened", _("诉求 %(code)s 被群众申请重新办理。") % {
         "code": req.receipt_code})
     return req
+
+
+@transaction.atomic
+def request_add_update(*, request: CitizenRequest, text: str, source: str = "open311") -> RequestEvent:
+    """A note for an open request from outside (an Open311 client speaking for the citizen): it goes on
+    the public timeline and the handling unit is told. A closed request takes no notes: reopen it."""
+    req = _locked(request)
+    text = (text or "").strip()
+    if len(text) < 2:
+        raise ValidationFailed(fields={"description": [_("请填写补充说明。")]})
+    if len(text) > 2000:
+        raise ValidationFailed(fields={"description": [_("补充说明不能超过 2000 字。")]})
+    _require_status(req, set(OPEN_STATUSES))
+    event = RequestEvent.objects.create(request=req, action="citizen_update", text=text, public=True)
+    _audit(None, "feedback.citizen_update", req, None, after={"event": event.pk, "source": source})
+    _notify_unit(req.owner, req, "feedback.citizen_update", _("诉求 %(code)s 有群众补充说明。") % {
+        "code": req.receipt_code})
+    return event
 
 
 # ---------------------------------------------------------------------------------------------
@@ -787,6 +821,7 @@ def personal_data_erase(*, now: dt.datetime | None = None, months: int | None = 
             if req.photo:
                 req.photo.delete(save=False)
             req.phone, req.name, req.description, req.address, req.visit_comment = "", "", ERASED, "", ""
+            req.email = ""
             for f in ("latitude", "longitude"):
                 value = getattr(req, f)
                 if value is not None:
@@ -794,6 +829,7 @@ def personal_data_erase(*, now: dt.datetime | None = None, months: int | None = 
             req.personal_data_erased_at = now
             req.save()
             RequestEvent.objects.filter(request=req, public=False).update(text=ERASED)
+            CitizenNotice.objects.filter(request=req).delete()
             audit.record(actor=None, action="feedback.erase_personal_data", obj=req,
                          after={"personal_data_erased_at": now}, division_path=req.division.path)
             erased += 1
