@@ -18,6 +18,13 @@ from minsheng.core.errors import NotFound
 from minsheng.feedback.models import CitizenRequest, RequestEvent, Transfer, TransferStatus
 
 
+# Who reads every request in their division (to oversee, coordinate or audit). Not village
+# representatives, contractors, supervisors, evaluators or experts: a neighbour's complaint is personal.
+DIVISION_WIDE_ROLES = frozenset(
+    {Role.LEADER, Role.DEPT_OFFICER, Role.FINANCE_OFFICER, Role.TOWNSHIP_INSPECTOR, Role.AUDITOR}
+)
+
+
 def requests_visible(user: Any) -> QuerySet[CitizenRequest]:
     qs = CitizenRequest.objects.select_related("division", "owner", "first_responder", "project")
     if user is None or not getattr(user, "is_authenticated", False) or not user.is_active:
@@ -29,7 +36,7 @@ def requests_visible(user: Any) -> QuerySet[CitizenRequest]:
         transfers = Transfer.objects.filter(Q(to_unit_id=unit, status=TransferStatus.PENDING)
                                             | Q(coordinator_id=unit)).values("request_id")
         return qs.filter(Q(owner_id=unit) | Q(first_responder_id=unit) | Q(pk__in=transfers))
-    if user.division_id is not None:
+    if user.division_id is not None and user.role in DIVISION_WIDE_ROLES:
         return qs.filter(division__path__startswith=user.division.path)
     return qs.none()
 

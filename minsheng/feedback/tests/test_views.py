@@ -158,3 +158,17 @@ def test_reopen_from_the_portal_and_its_errors(org, client):
     assert ok.status_code == 200 and "已申请重新办理" in ok.content.decode()
     req.refresh_from_db()
     assert req.status == "in_progress" and req.reopen_count == 1
+
+
+@pytest.mark.parametrize(
+    ("role", "sees"),
+    [("leader", True), ("township_inspector", True), ("auditor", True), ("village_rep", False),
+     ("contractor", False), ("supervisor", False), ("evaluator", False), ("expert", False)],
+)
+def test_only_overseeing_roles_read_every_request_of_their_division(org, role, sees):
+    from minsheng.feedback.selectors import requests_visible
+    from minsheng.testing.factories import UserFactory
+
+    req = submit(org)
+    viewer = UserFactory(username=f"viewer_{role}", role=role, division=req.division)
+    assert requests_visible(viewer).filter(pk=req.pk).exists() is sees
