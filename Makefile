@@ -78,7 +78,7 @@ bench-feedback: venv
 	$(PY) bench/feedback_http_bench.py
 
 bench-telemetry: venv
-	$(PY) bench/telemetry_bench.py --db postgres --db sqlite
+	$(PY) bench/telemetry_bench.py --db postgres --db sqlite --messages 20000 --batch-size 1000
 
 bench-evm: venv
 	$(PY) bench/evm_bench.py --db sqlite --db postgres
