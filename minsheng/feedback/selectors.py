@@ -17,7 +17,6 @@ from minsheng.accounts.roles import Role
 from minsheng.core.errors import NotFound
 from minsheng.feedback.models import CitizenRequest, RequestEvent, Transfer, TransferStatus
 
-
 # Who reads every request in their division (to oversee, coordinate or audit). Not village
 # representatives, contractors, supervisors, evaluators or experts: a neighbour's complaint is personal.
 DIVISION_WIDE_ROLES = frozenset(

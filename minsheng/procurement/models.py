@@ -385,3 +385,6 @@ class OcdsRelease(models.Model):
     class Meta:
         ordering = ["date", "id"]
         indexes = [models.Index(fields=["ocid", "date"], name="ocds_ocid_date_idx")]
+
+    def __str__(self) -> str:
+        return self.release_id
