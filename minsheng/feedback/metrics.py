@@ -121,7 +121,9 @@ def tally_scope(user: Any) -> list[int] | bool | None:
         return None
     if user.department_id is not None and user.role == Role.DEPT_OFFICER:
         return False
-    if user.division_id is not None:
+    from minsheng.feedback.selectors import DIVISION_WIDE_ROLES
+
+    if user.division_id is not None and user.role in DIVISION_WIDE_ROLES:
         ids = list(Division.objects.filter(path__startswith=user.division.path).values_list("pk", flat=True))
         # A subtree holding every division with requests (a city leader's) needs no filter.
         return None if not RequestTally.objects.exclude(division_id__in=ids).exists() else ids

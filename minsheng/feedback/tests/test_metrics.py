@@ -176,7 +176,11 @@ def test_metrics_for_a_user_equal_the_scoped_direct_aggregation(org):
 
     _world(org)
     submit(org, division=org.town_b)
-    for name in ("admin", "city_leader", "a_leader", "a_housing", "b_housing", "a_supervisor"):
-        user = org.user(name)
+    from minsheng.accounts.models import User
+    from minsheng.accounts.roles import Role
+    from minsheng.testing.factories import UserFactory
+
+    UserFactory(username="village_rep", role=Role.VILLAGE_REP, division=org.town_a)  # a division, not division-wide
+    for user in User.objects.all():  # every kind of user, so the mirror of the selector cannot drift
         for group in ("department", "division", "month"):
             assert metrics.metrics_for(user, group) == metrics.metrics(selectors.requests_visible(user), group)
