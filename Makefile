@@ -74,8 +74,9 @@ bench-ledger: venv
 	$(PY) bench/ledger_bench.py --db sqlite
 
 bench-feedback: venv
-	$(PY) bench/feedback_bench.py --requests 1000000
-	$(PY) bench/feedback_http_bench.py
+	DATABASE_URL=postgres://postgres@127.0.0.1:5432/minsheng_feedback_bench $(PY) bench/feedback_bench.py \
+		--requests 1000000 --out bench/results/feedback-1m-pg.json
+	$(PY) bench/feedback_http_bench.py --seconds 20 --clients 16 --out bench/results/feedback-http-pg.json
 
 bench-telemetry: venv
 	$(PY) bench/telemetry_bench.py --db postgres --db sqlite --messages 20000 --batch-size 1000
