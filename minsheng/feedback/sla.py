@@ -79,15 +79,16 @@ class WorkCalendar:
         if end <= start:
             return 0.0
         start, end = start.astimezone(TZ), end.astimezone(TZ)
-        total = 0.0
+        total = dt.timedelta(0)  # summed exactly (microseconds), converted once
         day = start.date()
         while day <= end.date():
             if self.is_workday(day):
                 lo = max(start, dt.datetime.combine(day, dt.time(), TZ))
                 hi = min(end, dt.datetime.combine(day + DAY, dt.time(), TZ))
-                total += max(0.0, (hi - lo).total_seconds())
+                if hi > lo:
+                    total += hi - lo
             day += DAY
-        return total
+        return total.total_seconds()
 
     def end_of_nth_workday_after(self, received: dt.datetime, n: int) -> dt.datetime:
         """End of the n-th working day counted from the day after `received` (n=0: end of that day)."""
@@ -183,7 +184,9 @@ def clock(
     if total <= 0:
         total = max(1.0, (base_deadline - received).total_seconds())
         elapsed = (until - received).total_seconds() - paused
-    fraction = max(0.0, elapsed / total)
+    # Rounded to nine places: over days off the clock rests exactly on a threshold, and float seconds
+    # must not leave it a hair below (the stored instants in clocks.py say it has passed).
+    fraction = max(0.0, round(elapsed / total, 9))
     if done_at is not None:
         state = State.MET if done_at <= deadline else State.LATE
     elif fraction >= 1.0:

@@ -170,3 +170,15 @@ def test_a_deadline_at_the_end_of_a_working_day_does_not_slip_past_the_weekend()
     received = dt.datetime(2024, 3, 12, 22, 0, 0, 66, tzinfo=TZ)
     instants = sla.threshold_instants(CAL, budget=sla.Budget.parse("3wd"), received=received)
     assert instants[1] == at(2024, 3, 16) == CAL.end_of_nth_workday_after(received, 3)
+
+
+def test_a_clock_resting_on_its_deadline_over_a_weekend_is_in_breach():
+    """Found by the property above: a 1-working-day budget with a day's pause reaches 100 % at Friday
+    midnight and stays there all weekend; float seconds left it a hair below 1 (a warning) while the
+    stored instant said breach."""
+    received = dt.datetime(2024, 1, 10, 16, 0, 31, 44866, tzinfo=TZ)
+    now = received + dt.timedelta(seconds=201570)  # Saturday, just after midnight
+    budget = sla.Budget.parse("1wd")
+    instants = sla.threshold_instants(CAL, budget=budget, received=received, paused_seconds=86400.0)
+    c = sla.clock(CAL, phase="p", budget=budget, received=received, now=now, paused_seconds=86400.0)
+    assert instants[1] <= now and c.state == sla.State.BREACH and c.fraction == 1.0
