@@ -8,10 +8,16 @@ whether it still needs checking against a primary text (shown in the UI as å¾…æ 
 from __future__ import annotations
 
 import datetime as dt
+import threading
+import uuid
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
+from django.db import transaction
 from django.db.models import Q
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 from minsheng.core.models import Division, JurisdictionSetting
@@ -200,6 +206,19 @@ DEFAULTS: dict[str, tuple[Any, str, bool]] = {
 
 def rule_for(key: str, division: Division | None, on: dt.date | None = None) -> Rule:
     on = on or timezone.localdate()
+    memo_key = (key, division.path if division is not None else None, on)
+    version = _memo.version()
+    if version is not None:
+        found = _memo.rules.get(memo_key)
+        if found is not None:
+            return found
+    rule = _read_rule(key, division, on)
+    if version is not None:
+        _memo.keep(memo_key, rule)
+    return rule
+
+
+def _read_rule(key: str, division: Division | None, on: dt.date) -> Rule:
     qs = JurisdictionSetting.objects.filter(key=key, valid_from__lte=on).filter(
         Q(valid_to__isnull=True) | Q(valid_to__gte=on)
     )
@@ -213,3 +232,61 @@ def rule_for(key: str, division: Division | None, on: dt.date | None = None) -> 
         return Rule(key, best.value, best.source, best.needs_verification, best.division)
     value, source, verify = DEFAULTS[key]
     return Rule(key, value, source, verify, None)
+
+
+class _Memo:
+    """Rules already read in this process, valid while the settings version in the shared cache is the
+    one they were read under. Every committed change of a setting publishes a new version (a random
+    token, so a version rolled back with a cache table can never be mistaken for a newer one); other
+    processes see it on their next lookup, one cache read. A change not yet committed in this process
+    turns the memo off here until it commits (nothing uncommitted is ever remembered)."""
+
+    LIMIT = 20_000
+    KEY = "jurisdiction:version"
+
+    def __init__(self) -> None:
+        self.rules: dict[tuple, Rule] = {}
+        self.read_under: str | None = None
+        self.pending = 0
+        self.lock = threading.Lock()
+
+    def version(self) -> str | None:
+        """The current version, or None when the memo must not be used."""
+        if self.pending:
+            return None
+        current = cache.get(self.KEY)
+        if current is None:
+            cache.add(self.KEY, uuid.uuid4().hex, timeout=None)
+            current = cache.get(self.KEY)
+        with self.lock:
+            if current != self.read_under:
+                self.rules = {}
+                self.read_under = current
+        return current
+
+    def keep(self, memo_key: tuple, rule: Rule) -> None:
+        with self.lock:
+            if len(self.rules) >= self.LIMIT:
+                self.rules = {}
+            self.rules[memo_key] = rule
+
+    def changed(self) -> None:
+        with self.lock:
+            self.rules = {}
+            self.read_under = None
+            self.pending += 1
+        transaction.on_commit(self.published)
+
+    def published(self) -> None:
+        cache.set(self.KEY, uuid.uuid4().hex, timeout=None)
+        with self.lock:
+            self.rules = {}
+            self.pending = max(0, self.pending - 1)
+
+
+_memo = _Memo()
+
+
+@receiver([post_save, post_delete], sender=JurisdictionSetting)
+def _setting_changed(**_kwargs: Any) -> None:
+    _memo.changed()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -66,3 +67,12 @@ def notify(*, recipient: Any, kind: str, text: str, link: str = "", dedupe_key: 
         )
         return obj if created else None
     return Notification.objects.create(recipient=recipient, kind=kind, text=text[:255], link=link)
+
+
+def notify_many(*, recipient_ids: Iterable[int], kind: str, text: str, link: str = "", dedupe_key: str = "") -> None:
+    """The same in-app notification to several people in one insert; with a dedupe key, anyone who
+    already has it is skipped (the unique constraint, not a read first)."""
+    rows = [Notification(recipient_id=pk, kind=kind, text=text[:255], link=link, dedupe_key=dedupe_key)
+            for pk in recipient_ids]
+    if rows:
+        Notification.objects.bulk_create(rows, ignore_conflicts=bool(dedupe_key))

@@ -1,5 +1,5 @@
 """What the citizen is told, and how: one translated template per notice (receipt, each status change,
-the reply, the return-visit request), delivered after commit through every channel in
+the reply, the return-visit request), delivered by a background task queued with the change, through every channel in
 `MINSHENG_NOTICE_CHANNELS` (name → backend class path):
 
 - ``sms``: to the phone given with the request, through the SMS adapter (`sms.py`);
@@ -15,12 +15,11 @@ One channel failing does not stop the others. Templates are rendered in the site
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
 from django.utils import translation
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext_lazy as _
@@ -110,9 +109,12 @@ def deliver(notice: Notice) -> None:
 
 
 def tell(req: Any, kind: str, **context: str) -> None:
-    """Send notice `kind` about `req` once the current transaction commits."""
-    notice = build(req, kind, **context)
-    transaction.on_commit(lambda: deliver(notice))
+    """Send notice `kind` about `req`: queued as a background task in the current transaction (the
+    outbox: it goes out exactly when the change that caused it commits, and a web request never waits
+    for an SMS gateway or a mail server)."""
+    from minsheng.feedback.tasks import deliver_notice
+
+    deliver_notice.enqueue(asdict(build(req, kind, **context)))
 
 
 @dataclass(frozen=True)

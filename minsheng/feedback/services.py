@@ -23,6 +23,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
@@ -33,7 +34,7 @@ from minsheng.core import audit
 from minsheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from minsheng.core.jurisdiction import rule_for
 from minsheng.core.models import Department, Division
-from minsheng.core.services import notify
+from minsheng.core.services import notify_many
 from minsheng.feedback import location, notices, photos, sla, sms
 from minsheng.feedback.models import (
     OPEN_STATUSES,
@@ -162,10 +163,11 @@ def _event(req: CitizenRequest, action: str, text: str = "", *, unit: Department
                                 at=at or timezone.now())
 
 
-def _tell(req: CitizenRequest, kind: str, **context: str) -> None:
-    """Tell the reporter and every reporter whose near-duplicate was merged into this case."""
+def _tell(req: CitizenRequest, kind: str, *, new: bool = False, **context: str) -> None:
+    """Tell the reporter and every reporter whose near-duplicate was merged into this case (a request
+    registered just now has none)."""
     notices.tell(req, kind, **context)
-    if req.pk is not None:
+    if req.pk is not None and not new:
         for dup in CitizenRequest.objects.filter(merged_into=req).only("pk", "receipt_code", "phone", "email"):
             notices.tell(dup, kind, **context)
 
@@ -181,30 +183,43 @@ def distance_m(lat1: float, lng1: float, lat2: float, lng2: float) -> float:
 def find_duplicate(*, category: str, division: Division, latitude: Decimal | None, longitude: Decimal | None,
                    address: str, now: dt.datetime) -> CitizenRequest | None:
     """An open case of the same category in the same division, recent, and at the same place (within
-    the distance, or at the same address when there are no coordinates)."""
+    the distance, or at the same address when there are no coordinates). A report with neither has no
+    place to compare, so it is nobody's duplicate (and costs no query)."""
+    address = address.strip()
+    located = latitude is not None and longitude is not None
+    if not located and not address:
+        return None
     workflow = rule_for("feedback.workflow", division).value
     hours, metres = int(workflow.get("duplicate_hours", 48)), float(workflow.get("duplicate_metres", 150))
     candidates = (CitizenRequest.objects.filter(category=category, division=division, merged_into__isnull=True,
                                                 created_at__gte=now - dt.timedelta(hours=hours))
                   .exclude(status=Status.CLOSED).select_related("owner").order_by("created_at"))
-    address = address.strip()
+    if located:
+        # A box a little larger than the circle narrows the candidates in SQL; haversine decides.
+        lat, lng = float(latitude), float(longitude)
+        dlat = metres / 111_000 * 1.1
+        dlng = dlat / max(math.cos(math.radians(lat)), 0.01)
+        place = Q(latitude__range=(Decimal(str(lat - dlat)), Decimal(str(lat + dlat))),
+                  longitude__range=(Decimal(str(lng - dlng)), Decimal(str(lng + dlng))))
+        if address:
+            place |= Q(latitude__isnull=True, address=address)
+        candidates = candidates.filter(place)
+    else:
+        candidates = candidates.filter(address=address)
     for c in candidates[:200]:
-        if latitude is not None and longitude is not None and c.latitude is not None and c.longitude is not None:
-            if distance_m(float(latitude), float(longitude), float(c.latitude), float(c.longitude)) <= metres:
+        if located and c.latitude is not None and c.longitude is not None:
+            if distance_m(lat, lng, float(c.latitude), float(c.longitude)) <= metres:
                 return c
         elif address and c.address.strip() == address:
             return c
     return None
 
 
-def _unit_staff(unit: Department) -> list[User]:
-    return list(User.objects.filter(department=unit, is_active=True))
-
-
 def _notify_unit(unit: Department, req: CitizenRequest, kind: str, text: str, dedupe: str = "") -> None:
-    link = f"/console/feedback/{req.pk}/"
-    for person in _unit_staff(unit):
-        notify(recipient=person, kind=kind, text=text, link=link, dedupe_key=dedupe)
+    """Everyone active in the unit, in one insert."""
+    staff = User.objects.filter(department=unit, is_active=True).values_list("pk", flat=True)
+    notify_many(recipient_ids=list(staff), kind=kind, text=text, link=f"/console/feedback/{req.pk}/",
+                dedupe_key=dedupe)
 
 
 def _audit(actor: Any, action: str, req: CitizenRequest, before: dict | None, after: dict | None = None) -> None:
@@ -340,7 +355,7 @@ def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = No
         _audit(actor if staff_entry else None, "feedback.submit", req, None)
         _notify_unit(unit, req, "feedback.new", _("新诉求 %(code)s：%(text)s") % {
             "code": req.receipt_code, "text": description[:60]})
-        _tell(req, "receipt")
+        _tell(req, "receipt", new=True)
     return req
 
 

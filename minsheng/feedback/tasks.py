@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from minsheng.feedback import services
+from minsheng.feedback import notices, services
 
 
 @task()
@@ -17,3 +17,9 @@ def scan_sla() -> dict[str, int]:
 def erase_personal_data() -> int:
     """Daily: erase personal data from requests closed longer ago than the retention period."""
     return services.personal_data_erase()
+
+
+@task()
+def deliver_notice(notice: dict) -> None:
+    """A citizen notice through every channel (queued by `notices.tell` with the change it reports)."""
+    notices.deliver(notices.Notice(**notice))

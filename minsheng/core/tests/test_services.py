@@ -91,3 +91,61 @@ def test_notify_with_a_dedupe_key_sends_once(org):
     assert services.notify(recipient=user, kind="k", text="t", dedupe_key="x") is not None
     assert services.notify(recipient=user, kind="k", text="t", dedupe_key="x") is None
     assert user.notifications.count() == 1
+
+
+@pytest.fixture
+def memo_on():
+    """The rule memo as in a fresh process (in the test process a setting written in an earlier test —
+    never committed — has turned it off)."""
+    from minsheng.core import jurisdiction
+
+    memo = jurisdiction._memo
+    saved = memo.pending
+    memo.pending, memo.read_under, memo.rules = 0, None, {}
+    yield memo
+    memo.pending, memo.read_under, memo.rules = saved, None, {}
+
+
+def _setting_reads(ctx) -> int:
+    return sum("core_jurisdictionsetting" in q["sql"] for q in ctx.captured_queries)
+
+
+def test_rule_for_reads_each_rule_once_per_settings_version(org, memo_on):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    key = "feedback.workflow"
+    with CaptureQueriesContext(connection) as first:
+        rule_for(key, org.town_a)
+    with CaptureQueriesContext(connection) as again:
+        assert rule_for(key, org.town_a).value["reopen_days"] == 15
+    assert _setting_reads(first) == 1 and _setting_reads(again) == 0
+    # Another process commits a change (no signal here) and publishes a new version: read again.
+    JurisdictionSetting.objects.bulk_create([JurisdictionSetting(
+        key=key, division=org.county_a, value={"reopen_days": 30}, source="区", valid_from=dt.date(2020, 1, 1))])
+    assert rule_for(key, org.town_a).value["reopen_days"] == 15  # same version: still the memo
+    cache.set(memo_on.KEY, "published-by-another-process", timeout=None)
+    with CaptureQueriesContext(connection) as after:
+        assert rule_for(key, org.town_a).value["reopen_days"] == 30
+    assert _setting_reads(after) == 1
+
+
+def test_a_setting_saved_here_applies_at_once_and_is_published_on_commit(
+        org, memo_on, django_capture_on_commit_callbacks):
+    from django.core.cache import cache
+
+    key = "finance.estimate_excess_ratio"
+    assert rule_for(key, org.town_a).value == "0.10"
+    before = cache.get(memo_on.KEY)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        JurisdictionSetting.objects.create(key=key, division=org.city, value="0.15", source="市",
+                                           valid_from=dt.date(2020, 1, 1))
+        # Not yet committed: the memo is off here, so this process sees its own change …
+        assert memo_on.pending == 1 and rule_for(key, org.town_a).value == "0.15"
+        assert memo_on.rules == {}  # … and remembers nothing uncommitted
+    for callback in callbacks:
+        callback()
+    # Committed: a new version for every process, and the memo is back on.
+    assert memo_on.pending == 0 and cache.get(memo_on.KEY) != before
+    assert rule_for(key, org.town_a).value == "0.15" and memo_on.rules

@@ -65,3 +65,27 @@ def test_same_address_without_coordinates_is_merged_and_old_cases_are_not(org):
     assert submit(org, kind="help", address="青溪路 12 号").merged_into == first
     CitizenRequest.objects.filter(pk=first.pk).update(created_at=first.created_at - dt.timedelta(hours=49))
     assert submit(org, kind="help", address="青溪路 12 号").merged_into is None
+
+
+def test_the_distance_decides_at_the_edge_of_the_search_box(org):
+    """Candidates are narrowed in SQL by a box a little larger than the circle; haversine decides."""
+    first = _c(org)
+    # 140 m north (inside 150 m) merges; 170 m north (inside the box, outside the circle) does not.
+    assert _c(org, latitude="30.251259").merged_into == first
+    assert _c(org, latitude="30.251529").merged_into is None
+    # Same address, one with and one without coordinates: the address decides.
+    located = _c(org, latitude="31.000000", address="青溪路 99 号")
+    assert submit(org, kind="help", address="青溪路 99 号").merged_into == located
+
+
+def test_a_report_with_no_place_is_nobodys_duplicate_and_costs_no_lookup(org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    submit(org, kind="help")
+    with CaptureQueriesContext(connection) as ctx:
+        second = submit(org, kind="help")
+    assert second.merged_into is None
+    lookups = [sql for sql in (q["sql"] for q in ctx.captured_queries)
+               if sql.startswith("SELECT") and "feedback_citizenrequest" in sql and "merged_into_id" in sql]
+    assert lookups == []

@@ -112,3 +112,23 @@ def test_notices_go_out_in_the_site_language_whatever_the_request_language():
     with translation.override("en"):
         text = notices.render("closed", code="ABC")
     assert text.startswith("【民生】") and "ABC" in text
+
+
+def test_notices_are_queued_with_the_change_and_sent_by_the_worker(org, settings):
+    """The outbox: a notice is a task row written in the same transaction as the change, so a submission
+    that fails leaves no notice behind and the web request never waits for the SMS gateway."""
+    from django.db import transaction
+    from django_tasks_db.models import DBTaskResult
+
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+    req = submit(org)
+    queued = DBTaskResult.objects.filter(task_path="minsheng.feedback.tasks.deliver_notice")
+    assert queued.count() == 1 and sms.outbox == [] and not CitizenNotice.objects.exists()
+    with pytest.raises(RuntimeError), transaction.atomic():
+        submit(org, description="另一件事：路面塌陷需要尽快修补")
+        raise RuntimeError("the change failed after the notice was queued")
+    assert queued.count() == 1  # rolled back with the change
+    row = queued.get()  # what the worker does with it (its command closes the test's connection)
+    row.task.call(*row.args_kwargs["args"], **row.args_kwargs["kwargs"])
+    assert [m.phone for m in sms.outbox] == ["13800001234"] and req.receipt_code in sms.outbox[0].text
+    assert CitizenNotice.objects.filter(request=req, kind="receipt").exists()
