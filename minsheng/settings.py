@@ -278,7 +278,7 @@ TELEMETRY_ESCALATION_MINUTES = {"critical": 15, "major": 60, "minor": 240, "warn
 
 # The cache holds rate-limit counters and captcha challenges, which every web process must share:
 # Redis when MINSHENG_REDIS_URL is set (redis://host:6379/0), else a table in the database
-# (`minsheng createcachetable`; `minsheng serve` and `minsheng demo` create it).
+# (created by `minsheng migrate`).
 MINSHENG_REDIS_URL = env("MINSHENG_REDIS_URL", "")
 if MINSHENG_REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": MINSHENG_REDIS_URL,
