@@ -18,6 +18,7 @@ VERSION = 1
 _HEX = re.compile(r"^[0-9a-f]{64}$")
 _KIND = re.compile(r"^[a-z][a-z0-9_.-]{0,47}$")
 _MODEL = re.compile(r"^[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*$")
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z")
 
 
 class StatementError(ValueError):
@@ -84,7 +85,7 @@ def validate(s: Statement) -> None:
         problems.append("digest")
     if len(s.actor_role) > 32 or (s.actor_commitment and not _HEX.match(s.actor_commitment)):
         problems.append("actor")
-    if not re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", s.time):
+    if not _TIME.fullmatch(s.time):
         problems.append("time")
     if problems:
         raise StatementError("malformed statement: " + ", ".join(problems))

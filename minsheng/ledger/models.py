@@ -50,7 +50,7 @@ class Leaf(models.Model):
     data = models.BinaryField()
     leaf_hash = models.BinaryField(max_length=32)
     kind = models.CharField(_("证据类型"), max_length=48)
-    project_code = models.CharField(_("项目代码"), max_length=24, db_index=True)
+    project_code = models.CharField(_("项目代码"), max_length=24)
     record_model = models.CharField(max_length=64)
     record_id = models.CharField(max_length=64)
     digest = models.CharField(max_length=64)
@@ -62,12 +62,15 @@ class Leaf(models.Model):
         ordering = ["log_id", "index"]
         constraints = [
             models.UniqueConstraint(fields=["log", "index"], name="ledger_leaf_index_unique"),
-            # Events are delivered at least once: the same evidence is anchored once.
+            # Events are delivered at least once: the same evidence is anchored once. Led by the record, so
+            # the same index finds a record's leaves (receipts, the evidence timeline): one wide index to
+            # keep up on every append instead of two.
             models.UniqueConstraint(
-                fields=["log", "kind", "record_model", "record_id", "digest"], name="ledger_leaf_dedupe"
+                fields=["log", "record_model", "record_id", "kind", "digest"], name="ledger_leaf_dedupe_by_record"
             ),
         ]
-        indexes = [models.Index(fields=["log", "record_model", "record_id"], name="ledger_leaf_record_idx")]
+        # Equality lookups only (no LIKE): a plain index, not Django's extra pattern-ops twin on PostgreSQL.
+        indexes = [models.Index(fields=["project_code"], name="ledger_leaf_project")]
 
     def __str__(self) -> str:
         return f"#{self.index} {self.kind} {self.project_code}"
