@@ -89,9 +89,8 @@ def water_dashboard(project: Project, *, now: Any = None) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------------------------------------
-# dashboards. Every read of readings for a chart goes through `hourly_series` / `latest_values`:
-# they read the raw readings today and can switch to the minute/hour roll-ups without the views
-# noticing.
+# dashboards. Charts read the hour roll-ups (`hourly_series`); the big numbers read each device's
+# latest reading per metric (`latest_values`, one indexed row each).
 
 WATER_KINDS = ("water_meter", "flow_meter", "water_quality")
 # The metric each kind of device is charted by.
@@ -127,23 +126,16 @@ def latest_values(devices: list[Device], *, since: Any = None) -> dict[int, dict
 
 
 def hourly_series(devices: list[Device], metric: str, *, since: Any, until: Any) -> dict[int, list[tuple[Any, float]]]:
-    """Hourly means of one metric per device in [since, until), local hours, for charts."""
-    from collections import defaultdict
-
+    """Hourly means of one metric per device in [since, until), local hours, for charts: read from the
+    hour roll-ups that ingest keeps (`storage.rollup_series`), ~24 rows per device and day, never the
+    readings themselves."""
     from django.utils import timezone
 
-    sums: dict[tuple[int, Any], list[float]] = defaultdict(lambda: [0.0, 0])
-    for device_id, at, value in (Reading.objects.filter(device__in=devices, metric=metric, time__gte=since,
-                                                        time__lt=until)
-                                 .values_list("device_id", "time", "value")):
-        hour = timezone.localtime(at).replace(minute=0, second=0, microsecond=0)
-        acc = sums[(device_id, hour)]
-        acc[0] += value
-        acc[1] += 1
-    out: dict[int, list[tuple[Any, float]]] = {d.pk: [] for d in devices}
-    for (device_id, hour), (total, count) in sorted(sums.items(), key=lambda kv: kv[0][1]):
-        out[device_id].append((hour, round(total / count, 3)))
-    return out
+    from minsheng.telemetry import storage
+
+    series = storage.rollup_series([d.pk for d in devices], metric, since=since, until=until)
+    return {pk: [(timezone.localtime(bucket), mean) for bucket, mean, _low, _high, _n in points]
+            for pk, points in series.items()}
 
 
 def _metric_labels() -> dict[str, Any]:

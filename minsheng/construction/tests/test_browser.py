@@ -20,7 +20,9 @@ from minsheng.core.models import DivisionLevel
 from minsheng.projects import services as project_services
 from minsheng.projects.lifecycle import Stage
 from minsheng.projects.models import Domain, MemberRole
-from minsheng.telemetry.models import Device, Reading
+from minsheng.telemetry import storage
+from minsheng.telemetry.models import Device
+from minsheng.telemetry.validation import Row
 from minsheng.testing.factories import PASSWORD, UserFactory, make_division, project_in
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -128,8 +130,8 @@ def test_dashboards_and_village_pages_pass_axe(browser, live_db, live_server, or
                         latitude="29.874", longitude=f"119.95{n}", last_seen_at=now if n != 3 else None)
         device.set_credential()
         device.save()
-        Reading.objects.bulk_create([Reading(device=device, time=now - dt.timedelta(hours=h), metric=metric,
-                                             value=value) for h in range(30)])
+        storage.insert([Row(device.pk, now - dt.timedelta(hours=h), metric, value) for h in range(30)],
+                       received_at=now)
     ctx = browser.new_context(**PHONE)
     page = ctx.new_page()
     external = _watch(page, live_server.url)

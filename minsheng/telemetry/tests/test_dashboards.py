@@ -12,14 +12,16 @@ from django.test import Client
 from django.utils import timezone
 
 from minsheng.ledger.models import Leaf
-from minsheng.telemetry import alarms
-from minsheng.telemetry.models import Alarm, AlarmEvent, Reading
+from minsheng.telemetry import alarms, storage
+from minsheng.telemetry.models import Alarm, AlarmEvent
 from minsheng.telemetry.tests.conftest import make_device
+from minsheng.telemetry.validation import Row
 
 
 def store(device, metric: str, values: list[tuple[dt.datetime, float]]) -> None:
-    """Readings as ingest leaves them (ingest itself is tested in test_ingest): rows and last seen."""
-    Reading.objects.bulk_create([Reading(device=device, time=at, metric=metric, value=v) for at, v in values])
+    """Readings as ingest leaves them (ingest itself is tested in test_ingest): rows, roll-ups, last seen."""
+    with transaction.atomic():
+        storage.insert([Row(device.pk, at, metric, v) for at, v in values], received_at=timezone.now())
     device.last_seen_at = max(at for at, _v in values)
     device.save(update_fields=["last_seen_at"])
 
@@ -93,6 +95,18 @@ def test_site_dashboard_counts_offline_devices_and_open_alarms(noise, project, o
     assert chart["id"] == "chart-noise" and {s["name"] for s in chart["series"]} == {device.name, silent.name}
     assert any(s["data"] for s in chart["series"])
     assert _client(org.user("b_housing")).get(f"/console/projects/{project.pk}/site/").status_code == 404
+
+
+def test_charts_are_hourly_means_from_the_roll_ups_and_outlive_raw_retention(noise, project, org):
+    from minsheng.telemetry.models import Reading
+
+    device, _token = noise
+    hour = timezone.localtime().replace(minute=0, second=0, microsecond=0) - dt.timedelta(hours=2)
+    store(device, "laeq", [(hour + dt.timedelta(minutes=m), v) for m, v in ((1, 50.0), (20, 60.0), (40, 70.0))])
+    Reading.objects.all().delete()  # raw readings past retention: the hour roll-up stays
+    body = _client(org.user("a_housing")).get(f"/console/projects/{project.pk}/site/").content.decode()
+    series = {s["name"]: s["data"] for s in _data(body)["charts"][0]["series"]}
+    assert len(series[device.name]) == 1 and series[device.name][0][1] == 60.0
 
 
 # --- API ---------------------------------------------------------------------------------------
