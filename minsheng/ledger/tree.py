@@ -81,12 +81,15 @@ def _append(log_id: int, items: list[Pending]) -> list[Leaf]:
         ordered = sorted(keys)
         if connection.vendor == "postgresql" and ordered:
             # Four array parameters instead of 4 × n placeholders: psycopg spends longer converting a
-            # long VALUES list than PostgreSQL spends on the join.
+            # long VALUES list than PostgreSQL spends on the join. A LATERAL probe per key, so the plan is
+            # one unique-index lookup per statement whatever the statistics say: without a recent
+            # ANALYZE the planner hashed the whole log instead (0.8 s per batch at 400,000 leaves).
             with connection.cursor() as cur:
                 cur.execute(
-                    "SELECT l.id FROM ledger_leaf l JOIN unnest(%s::text[], %s::text[], %s::text[], %s::text[]) "
-                    "AS v(kind, record_model, record_id, digest) ON l.log_id = %s AND l.kind = v.kind "
-                    "AND l.record_model = v.record_model AND l.record_id = v.record_id AND l.digest = v.digest",
+                    "SELECT f.id FROM unnest(%s::text[], %s::text[], %s::text[], %s::text[]) "
+                    "AS v(kind, record_model, record_id, digest) CROSS JOIN LATERAL (SELECT l.id FROM ledger_leaf l "
+                    "WHERE l.log_id = %s AND l.record_model = v.record_model AND l.record_id = v.record_id "
+                    "AND l.kind = v.kind AND l.digest = v.digest LIMIT 1) f",
                     [[k[0] for k in ordered], [k[1] for k in ordered], [k[2] for k in ordered],
                      [k[3] for k in ordered], log.pk],
                 )
