@@ -3,24 +3,34 @@
 from __future__ import annotations
 
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 from ninja import Router
 from ninja.responses import Status
 
+from minsheng.accounts.models import User
+from minsheng.core.errors import ValidationFailed
 from minsheng.procurement import selectors, services
 from minsheng.procurement.models import Bid, Contract, Tender
 from minsheng.procurement.schemas import (
     BidIn,
     BidOut,
+    CancelIn,
     ClarificationIn,
     ClarificationOut,
     ContractDetailOut,
     ContractOut,
     DecisionIn,
     ReceiptOut,
+    SupplierDetailOut,
+    SupplierIn,
+    SupplierOut,
+    SupplierPatch,
+    SupplierUserIn,
     TenderOut,
     VariationIn,
     VariationOut,
 )
+from minsheng.procurement.services.suppliers import require_supplier_manager
 
 router = Router(tags=["procurement"])
 
@@ -32,12 +42,20 @@ def _tender_out(t: Tender) -> Tender:
 
 @router.get("/tenders", response=list[TenderOut])
 def tender_list(request: HttpRequest):
-    return [_tender_out(t) for t in selectors.tenders_visible(request.user).select_related("project")
+    return [_tender_out(t) for t in selectors.tenders_visible(request.user).select_related("project", "cancellation")
             .order_by("-created_at")[:200]]
 
 
 @router.get("/tenders/{int:tender_id}", response=TenderOut)
 def tender_detail(request: HttpRequest, tender_id: int):
+    return _tender_out(selectors.tender_get(request.user, pk=tender_id))
+
+
+@router.post("/tenders/{int:tender_id}/cancel", response=TenderOut,
+             summary="Cancel a published tender before the award (终止招标), with the public reason")
+def tender_cancel(request: HttpRequest, tender_id: int, payload: CancelIn):
+    tender = selectors.tender_get(request.user, pk=tender_id)
+    services.tender_cancel(actor=request.user, tender=tender, reason=payload.reason)
     return _tender_out(selectors.tender_get(request.user, pk=tender_id))
 
 
@@ -111,3 +129,47 @@ def variation_propose(request: HttpRequest, contract_id: int, payload: Variation
 def variation_decide(request: HttpRequest, variation_id: int, payload: DecisionIn):
     variation = selectors.variation_get(request.user, pk=variation_id)
     return services.variation_decide(actor=request.user, variation=variation, **payload.dict())
+
+
+@router.get("/suppliers", response=list[SupplierOut], summary="The supplier registry, searched by name or credit code")
+def supplier_list(request: HttpRequest, q: str = ""):
+    return selectors.supplier_search(request.user, q)[:200]
+
+
+@router.post("/suppliers", response={201: SupplierDetailOut})
+def supplier_create(request: HttpRequest, payload: SupplierIn):
+    supplier = services.supplier_create(actor=request.user, **payload.dict())
+    return Status(201, supplier)
+
+
+@router.get("/suppliers/{int:supplier_id}", response=SupplierDetailOut)
+def supplier_detail(request: HttpRequest, supplier_id: int):
+    return selectors.supplier_get(request.user, pk=supplier_id)
+
+
+@router.patch("/suppliers/{int:supplier_id}", response=SupplierDetailOut)
+def supplier_update(request: HttpRequest, supplier_id: int, payload: SupplierPatch):
+    supplier = selectors.supplier_get(request.user, pk=supplier_id)
+    return services.supplier_update(actor=request.user, supplier=supplier, **payload.dict(exclude_unset=True))
+
+
+@router.post("/suppliers/{int:supplier_id}/users", response=SupplierDetailOut,
+             summary="Link a contractor account: it may then ask, bid and complain for the supplier")
+def supplier_user_link(request: HttpRequest, supplier_id: int, payload: SupplierUserIn):
+    supplier = selectors.supplier_get(request.user, pk=supplier_id)
+    require_supplier_manager(request.user)
+    account = User.objects.filter(pk=payload.user).first()
+    if account is None:
+        raise ValidationFailed(fields={"user": [_("账号不存在。")]})
+    return services.supplier_user_link(actor=request.user, supplier=supplier, user=account)
+
+
+@router.delete("/suppliers/{int:supplier_id}/users/{int:user_id}", response=SupplierDetailOut,
+               summary="Unlink a contractor account from the supplier")
+def supplier_user_unlink(request: HttpRequest, supplier_id: int, user_id: int):
+    supplier = selectors.supplier_get(request.user, pk=supplier_id)
+    require_supplier_manager(request.user)
+    account = supplier.users.filter(pk=user_id).first()
+    if account is None:
+        raise ValidationFailed(fields={"user": [_("该账号未关联本供应商。")]})
+    return services.supplier_user_unlink(actor=request.user, supplier=supplier, user=account)

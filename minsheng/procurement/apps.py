@@ -6,3 +6,8 @@ class ProcurementConfig(AppConfig):
     name = "minsheng.procurement"
     label = "procurement"
     verbose_name = _("招标采购与合同")
+
+    def ready(self) -> None:
+        from minsheng.procurement import anchoring
+
+        anchoring.register()

@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
+from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -33,7 +35,8 @@ from minsheng.procurement.models import (
 )
 from minsheng.procurement.services.common import NOT_OFFICIALS, may_manage
 from minsheng.procurement.services.evaluation import can_score
-from minsheng.procurement.services.tenders import TENDER_BUDGET_KINDS
+from minsheng.procurement.services.suppliers import may_manage_suppliers, require_supplier_manager
+from minsheng.procurement.services.tenders import CANCELLABLE, TENDER_BUDGET_KINDS
 from minsheng.projects.selectors import project_get, projects_visible
 
 TENDER_PAGE = "procurement/console/tender.html"
@@ -111,6 +114,9 @@ def _tender_context(request: HttpRequest, tender: Tender, **over: Any) -> dict[s
             "number": f"HT-{tender.reference}", "title": tender.title, "signed_on": timezone.localdate()}),
         "can_open": manage and tender.status == TenderStatus.PUBLISHED and tender.submission_deadline
         and timezone.now() >= tender.submission_deadline,
+        "cancellation": selectors.cancellation_of(tender),
+        "can_cancel": manage and tender.status in CANCELLABLE,
+        "cancel_form": over.get("cancel_form") or forms.CancelForm(),
     }
     ctx["signable"] = bool(award and award.status == AwardStatus.STANDSTILL and ctx["now"] >= award.standstill_until
                            and not award.complaints.filter(status=Complaint.Status.OPEN).exists())
@@ -142,6 +148,19 @@ def tender_publish(request: HttpRequest, pk: int) -> HttpResponse:
             response["Cache-Control"] = "no-store"
             return response
     return render(request, TENDER_PAGE, _tender_context(request, tender, publish_form=form), status=400)
+
+
+@console_view
+@require_POST
+def tender_cancel(request: HttpRequest, pk: int) -> HttpResponse:
+    tender = selectors.tender_get(request.user, pk=pk)
+    form = forms.CancelForm(request.POST)
+    if form.is_valid():
+        with form_errors(form):
+            services.tender_cancel(actor=request.user, tender=tender, reason=form.cleaned_data["reason"])
+            messages.success(request, _("招标已终止，终止公告已公开并已通知投标人和评标专家。"))
+            return redirect("procurement_console:tender", pk=pk)
+    return render(request, TENDER_PAGE, _tender_context(request, tender, cancel_form=form), status=400)
 
 
 @console_view
@@ -383,3 +402,111 @@ def variation_decide(request: HttpRequest, pk: int) -> HttpResponse:
     services.variation_decide(actor=request.user, variation=variation, **form.cleaned_data)
     messages.success(request, _("变更审批已记录。"))
     return redirect("procurement_console:contract", pk=variation.contract_id)
+
+
+# ---------------------------------------------------------------------------------------------
+# suppliers
+
+SUPPLIER_PAGE = "procurement/console/supplier.html"
+SUPPLIER_FORM = "procurement/console/supplier_form.html"
+
+
+@console_view
+def supplier_list(request: HttpRequest) -> HttpResponse:
+    form = forms.SupplierSearchForm(request.GET)
+    q = form.cleaned_data["q"] if form.is_valid() else ""
+    page = Paginator(selectors.supplier_search(request.user, q), settings.MINSHENG_PAGE_SIZE).get_page(
+        request.GET.get("page"))
+    return render(request, "procurement/console/supplier_list.html",
+                  {"form": form, "page": page, "q": q, "manage": may_manage_suppliers(request.user)})
+
+
+@console_view
+def supplier_create(request: HttpRequest) -> HttpResponse:
+    require_supplier_manager(request.user)
+    form = forms.SupplierForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        with form_errors(form):
+            supplier = services.supplier_create(actor=request.user, **form.cleaned_data)
+            messages.success(request, _("供应商已登记。"))
+            return redirect("procurement_console:supplier", pk=supplier.pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, SUPPLIER_FORM, {"form": form, "supplier": None}, status=status)
+
+
+def _frozen_code(supplier: Supplier) -> str | None:
+    in_use = supplier.bids.exists() or supplier.awards.exists() or supplier.contracts.exists()
+    return supplier.credit_code if in_use else None
+
+
+@console_view
+def supplier_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    supplier = selectors.supplier_get(request.user, pk=pk)
+    require_supplier_manager(request.user)
+    initial = {f: getattr(supplier, f) for f in ("name", "credit_code", "address", "contact_name", "contact_phone")}
+    form = forms.SupplierForm(request.POST or None, initial=initial, frozen_code=_frozen_code(supplier))
+    if request.method == "POST" and form.is_valid():
+        with form_errors(form):
+            services.supplier_update(actor=request.user, supplier=supplier, **form.cleaned_data)
+            messages.success(request, _("供应商信息已保存。"))
+            return redirect("procurement_console:supplier", pk=pk)
+    status = 400 if request.method == "POST" else 200
+    return render(request, SUPPLIER_FORM, {"form": form, "supplier": supplier}, status=status)
+
+
+def _contractor_accounts(supplier: Supplier) -> Any:
+    return (User.objects.filter(role=Role.CONTRACTOR, is_active=True).exclude(suppliers=supplier)
+            .order_by("organisation", "username"))
+
+
+def _supplier_context(request: HttpRequest, supplier: Supplier, **over: Any) -> dict[str, Any]:
+    user = request.user
+    manage = may_manage_suppliers(user)
+    phone = supplier.contact_phone
+    return {
+        "supplier": supplier,
+        "manage": manage,
+        # Personal data: the contact's number in full only for those who keep the registry.
+        "phone": phone if manage or len(phone) < 11 else f"{phone[:3]}****{phone[-4:]}",
+        "accounts": supplier.users.order_by("username"),
+        "bids": selectors.supplier_bids(user, supplier)[:100],
+        "awards": selectors.supplier_awards(user, supplier)[:100],
+        "contracts": selectors.supplier_contracts(user, supplier)[:100],
+        "payments": selectors.supplier_payments(user, supplier)[:100],
+        "link_form": over.get("link_form") or (forms.SupplierUserForm(accounts=_contractor_accounts(supplier)[:300])
+                                               if manage else None),
+    }
+
+
+@console_view
+def supplier_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    supplier = selectors.supplier_get(request.user, pk=pk)
+    return render(request, SUPPLIER_PAGE, _supplier_context(request, supplier))
+
+
+@console_view
+@require_POST
+def supplier_link(request: HttpRequest, pk: int) -> HttpResponse:
+    supplier = selectors.supplier_get(request.user, pk=pk)
+    require_supplier_manager(request.user)
+    accounts = _contractor_accounts(supplier)
+    form = forms.SupplierUserForm(request.POST, accounts=accounts)
+    if form.is_valid():
+        services.supplier_user_link(actor=request.user, supplier=supplier,
+                                    user=accounts.get(pk=form.cleaned_data["user"]))
+        messages.success(request, _("账号已关联，可代表该供应商投标。"))
+        return redirect("procurement_console:supplier", pk=pk)
+    return render(request, SUPPLIER_PAGE, _supplier_context(request, supplier, link_form=form), status=400)
+
+
+@console_view
+@require_POST
+def supplier_unlink(request: HttpRequest, pk: int, user_pk: int) -> HttpResponse:
+    supplier = selectors.supplier_get(request.user, pk=pk)
+    require_supplier_manager(request.user)
+    account = supplier.users.filter(pk=user_pk).first()
+    if account is None:
+        raise NotFound()
+    services.supplier_user_unlink(actor=request.user, supplier=supplier, user=account)
+    messages.success(request, _("已解除该账号与供应商的关联。"))
+    return redirect("procurement_console:supplier", pk=pk)

@@ -29,7 +29,7 @@ from minsheng.accounts.models import User
 from minsheng.accounts.roles import Cap, Role
 from minsheng.demo.city import CASES, DEMO_PASSWORD
 from minsheng.finance.models import BudgetStatus, BudgetVersion
-from minsheng.procurement import services
+from minsheng.procurement import services, uscc
 from minsheng.procurement.models import AwardCriteria, Method, Supplier, Tender
 from minsheng.procurement.services.common import may_manage
 from minsheng.procurement.services.tenders import TENDER_BUDGET_KINDS
@@ -38,15 +38,16 @@ from minsheng.projects.models import Project
 from minsheng.projects.selectors import projects_visible
 
 SH = ZoneInfo("Asia/Shanghai")
-SUPPLIERS = [
-    ("青溪市城建工程有限公司", "913301007043210001"),
-    ("江南建工集团青溪分公司", "913301007043210002"),
-    ("东岭县宏达建筑有限公司", "913301007043210003"),
-    ("青溪安居装饰工程有限公司", "913301007043210004"),
-    ("江南通力电梯工程有限公司", "913301007043210005"),
-    ("青溪绿源市政工程有限公司", "913301007043210006"),
-    ("江南恒信机电设备有限公司", "913301007043210007"),
-]
+# 统一社会信用代码: 17 characters of the demo city's pattern, then the GB 32100-2015 check character.
+SUPPLIERS = [(name, uscc.complete(f"9133010070432100{i}")) for i, name in enumerate((
+    "青溪市城建工程有限公司",
+    "江南建工集团青溪分公司",
+    "东岭县宏达建筑有限公司",
+    "青溪安居装饰工程有限公司",
+    "江南通力电梯工程有限公司",
+    "青溪绿源市政工程有限公司",
+    "江南恒信机电设备有限公司",
+), start=1)]
 CONTRACTED_STAGES = {Stage.CONSTRUCTION, Stage.ACCEPTANCE, Stage.FINAL_ACCOUNTS, Stage.OPERATION,
                      Stage.POST_EVALUATION}
 TWO = Decimal("0.01")

@@ -5,7 +5,9 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from minsheng.procurement import uscc
 from minsheng.procurement.models import AwardCriteria, Method, ProcurementCategory
+from minsheng.procurement.services.suppliers import credit_code_error
 
 DATE = {"type": "date"}
 DATETIME = {"type": "datetime-local"}
@@ -156,3 +158,49 @@ class QuestionForm(forms.Form):
 
 class ComplaintForm(forms.Form):
     text = forms.CharField(label=_("质疑内容"), widget=forms.Textarea(attrs={"rows": 3}), max_length=4000)
+
+
+class SupplierSearchForm(forms.Form):
+    q = forms.CharField(label=_("单位名称或统一社会信用代码"), required=False, max_length=64)
+
+
+class SupplierForm(forms.Form):
+    name = forms.CharField(label=_("单位名称"), max_length=128)
+    credit_code = forms.CharField(label=_("统一社会信用代码"), max_length=18,
+                                  help_text=_("18 位，数字和大写字母（不用 I、O、Z、S、V），末位是校验位。"),
+                                  widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}))
+    address = forms.CharField(label=_("地址"), max_length=255, required=False)
+    contact_name = forms.CharField(label=_("联系人"), max_length=32, required=False)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=20, required=False)
+
+    def __init__(self, *args, frozen_code: str | None = None, **kwargs):
+        """`frozen_code`: the supplier has bid or contracted, so its code is shown and kept as it is."""
+        super().__init__(*args, **kwargs)
+        self.frozen_code = frozen_code
+        if frozen_code is not None:
+            field = self.fields["credit_code"]
+            field.disabled = True
+            field.help_text = _("该供应商已参与投标或签订合同，统一社会信用代码不能修改。")
+
+    def clean_credit_code(self) -> str:
+        if self.frozen_code is not None:
+            return self.frozen_code
+        code = uscc.normalise(self.cleaned_data["credit_code"])
+        problem = credit_code_error(code)
+        if problem:
+            raise forms.ValidationError(problem)
+        return code
+
+
+class SupplierUserForm(forms.Form):
+    user = forms.TypedChoiceField(label=_("施工单位账号"), coerce=int, choices=())
+
+    def __init__(self, *args, accounts=(), **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["user"].choices = [(u.pk, f"{u.display_name}（{u.username}）· {u.organisation}") for u in accounts]
+
+
+class CancelForm(forms.Form):
+    # Not required here: the service gives the one translated message for a missing reason.
+    reason = forms.CharField(label=_("终止理由（随终止公告公开）"), required=False, max_length=2000,
+                             widget=forms.Textarea(attrs={"rows": 3}))

@@ -116,6 +116,27 @@ class Tender(models.Model):
         return f"{self.reference} {self.title}"
 
 
+class TenderCancellation(models.Model):
+    """The notice ending a published tender before award (终止招标), with its reason. Written once, never changed;
+    anchored in the evidence ledger with the commitments of the bids lodged, which are never opened."""
+
+    tender = models.OneToOneField(Tender, on_delete=models.PROTECT, related_name="cancellation")
+    reason = models.TextField(_("终止理由"))
+    cancelled_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    cancelled_at = models.DateTimeField(_("终止时间"), default=timezone.now)
+    status_before = models.CharField(max_length=16, choices=TenderStatus.choices)
+    # Commitments of the bids lodged and not withdrawn at the cancellation (the bids themselves stay sealed).
+    bid_commitments = models.JSONField(default=list)
+    ledger_index = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("终止招标公告")
+        verbose_name_plural = _("终止招标公告")
+
+    def __str__(self) -> str:
+        return f"{self.tender_id} {self.reason[:40]}"
+
+
 class KeyShareHolder(models.Model):
     """Who holds share i of a tender's sealing key; the share itself is handed out once and not stored."""
 

@@ -81,6 +81,7 @@ def _context(request: HttpRequest, tender: Tender, **over: Any) -> dict[str, Any
         "question_form": over.get("question_form") or forms.QuestionForm(),
         "complaint_form": over.get("complaint_form") or forms.ComplaintForm(),
         "invited": list(tender.invited_suppliers.order_by("name")),
+        "cancellation": selectors.cancellation_of(tender),
     }
 
 

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
+from typing import Any
 
 from ninja import Field, Schema
 
@@ -27,6 +28,28 @@ class TenderOut(Schema):
     key_threshold: int
     key_share_count: int
     bids_received: int = 0
+    cancellation_reason: str | None = Field(None, description="Set once the tender is cancelled (终止招标)")
+    cancelled_at: dt.datetime | None = None
+    cancellation_ledger_index: int | None = None
+
+    @staticmethod
+    def resolve_cancellation_reason(obj: Any) -> str | None:
+        c = getattr(obj, "cancellation", None)
+        return c.reason if c is not None else None
+
+    @staticmethod
+    def resolve_cancelled_at(obj: Any) -> dt.datetime | None:
+        c = getattr(obj, "cancellation", None)
+        return c.cancelled_at if c is not None else None
+
+    @staticmethod
+    def resolve_cancellation_ledger_index(obj: Any) -> int | None:
+        c = getattr(obj, "cancellation", None)
+        return c.ledger_index if c is not None else None
+
+
+class CancelIn(Schema):
+    reason: str = Field("", description="Required; published with the cancellation notice")
 
 
 class ClarificationIn(Schema):
@@ -131,3 +154,52 @@ class ContractDetailOut(ContractOut):
     needs_leader_approval: bool
     milestones: list[MilestoneOut]
     variations: list[VariationOut]
+
+
+class SupplierIn(Schema):
+    name: str
+    credit_code: str = Field(..., description="统一社会信用代码: 18 characters, GB 32100-2015 check character")
+    address: str = ""
+    contact_name: str = ""
+    contact_phone: str = ""
+
+
+class SupplierPatch(Schema):
+    name: str | None = None
+    credit_code: str | None = Field(None, description="Only while the supplier has no bid, award or contract")
+    address: str | None = None
+    contact_name: str | None = None
+    contact_phone: str | None = None
+
+
+class SupplierOut(Schema):
+    id: int
+    name: str
+    credit_code: str
+    address: str
+    contact_name: str
+
+
+class SupplierAccountOut(Schema):
+    id: int
+    username: str
+    display_name: str
+
+
+class SupplierDetailOut(SupplierOut):
+    contact_phone: str = Field(..., description="Masked (138****1234) unless the caller keeps the registry")
+    users: list[SupplierAccountOut] = []
+
+    @staticmethod
+    def resolve_contact_phone(obj: Any, context: Any) -> str:
+        from minsheng.procurement.services.suppliers import may_manage_suppliers
+
+        phone = obj.contact_phone
+        request = (context or {}).get("request")
+        if request is not None and may_manage_suppliers(request.user):
+            return phone
+        return f"{phone[:3]}****{phone[-4:]}" if len(phone) >= 11 else phone
+
+
+class SupplierUserIn(Schema):
+    user: int = Field(..., description="A contractor account's id")

@@ -8,19 +8,23 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from django.apps import apps
 from django.db.models import Q, QuerySet, Sum
 
-from minsheng.accounts.roles import Role
+from minsheng.accounts.roles import Cap, Role
 from minsheng.accounts.scoping import scope_for
 from minsheng.core.errors import NotFound
 from minsheng.core.jurisdiction import rule_for
 from minsheng.procurement.models import (
+    Award,
     Bid,
     BidStatus,
     Clarification,
     Contract,
     PanelMember,
+    Supplier,
     Tender,
+    TenderCancellation,
     TenderStatus,
     Variation,
 )
@@ -68,7 +72,16 @@ def public_tender_get(pk: int) -> Tender:
 
 
 def is_opened(tender: Tender) -> bool:
-    return tender.status in OPENED_STATUSES
+    """Whether the bids were opened in public: at the opening, also for a tender cancelled after it."""
+    return tender.status in OPENED_STATUSES or (tender.status == TenderStatus.CANCELLED
+                                                 and tender.opened_at is not None)
+
+
+def cancellation_of(tender: Tender) -> TenderCancellation | None:
+    """The public cancellation notice (终止公告) of a cancelled tender."""
+    if tender.status != TenderStatus.CANCELLED:
+        return None
+    return TenderCancellation.objects.filter(tender=tender).first()
 
 
 def bids_received(tender: Tender) -> int:
@@ -150,6 +163,65 @@ def variation_get(user: Any, *, pk: int) -> Variation:
     if found is None:
         raise NotFound()
     return found
+
+
+# ---------------------------------------------------------------------------------------------
+# suppliers: the registry is open to the staff who organise, sign, oversee or audit procurement; a contractor
+# account sees the suppliers it acts for. What a supplier did is shown within the viewer's procurement scope.
+
+SUPPLIER_VIEW_CAPS = (Cap.TENDER_MANAGE, Cap.CONTRACT_MANAGE, Cap.AUDIT_VIEW, Cap.REDFLAG_VIEW)
+
+
+def suppliers_visible(user: Any) -> QuerySet[Supplier]:
+    scope = scope_for(user)
+    if scope.nothing:
+        return Supplier.objects.none()
+    if scope.everything or any(user.can(cap) for cap in SUPPLIER_VIEW_CAPS):
+        return Supplier.objects.all()
+    if user.role == Role.CONTRACTOR:
+        return Supplier.objects.filter(users=user)
+    return Supplier.objects.none()
+
+
+def supplier_search(user: Any, q: str = "") -> QuerySet[Supplier]:
+    """By name or 统一社会信用代码 (any part, any case)."""
+    qs = suppliers_visible(user)
+    q = (q or "").strip()
+    if q:
+        qs = qs.filter(Q(name__icontains=q) | Q(credit_code__icontains=q.upper()))
+    return qs.order_by("name", "pk")
+
+
+def supplier_get(user: Any, *, pk: int) -> Supplier:
+    found = suppliers_visible(user).filter(pk=pk).first()
+    if found is None:
+        raise NotFound()
+    return found
+
+
+def supplier_bids(user: Any, supplier: Supplier) -> QuerySet[Bid]:
+    """The supplier's bids that were opened in public, on tenders the user may see: a sealed bid is nobody's
+    business, not even that it was lodged by this supplier."""
+    return (Bid.objects.filter(supplier=supplier, opened_at__isnull=False, tender__in=tenders_visible(user))
+            .exclude(status=BidStatus.WITHDRAWN).select_related("tender", "tender__project")
+            .order_by("-opened_at", "-pk"))
+
+
+def supplier_awards(user: Any, supplier: Supplier) -> QuerySet[Award]:
+    return (Award.objects.filter(supplier=supplier, tender__in=tenders_visible(user))
+            .select_related("tender", "tender__project").order_by("-decided_at", "-pk"))
+
+
+def supplier_contracts(user: Any, supplier: Supplier) -> QuerySet[Contract]:
+    return contracts_visible(user).filter(supplier=supplier).select_related("project").order_by("-signed_on", "-pk")
+
+
+def supplier_payments(user: Any, supplier: Supplier) -> QuerySet[Any]:
+    """Payment requests under the supplier's contracts the user may see (the payment layer sits above procurement,
+    decision 0004: its rows are read through the model registry)."""
+    payments = apps.get_model("finance", "PaymentRequest").objects
+    return (payments.filter(contract__in=supplier_contracts(user, supplier).values("pk"))
+            .select_related("contract", "milestone").order_by("-requested_at", "-pk"))
 
 
 # ---------------------------------------------------------------------------------------------

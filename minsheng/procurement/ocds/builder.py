@@ -30,6 +30,7 @@ from minsheng.procurement.models import (
     Contract,
     ContractStatus,
     Tender,
+    TenderCancellation,
     TenderStatus,
     Variation,
 )
@@ -91,6 +92,7 @@ class Process:
     variations: dict[int, list[Variation]] = field(default_factory=dict)  # contract id → approved variations
     payments: dict[int, list[Any]] = field(default_factory=dict)  # contract id → approved/paid payments
     has_enquiries: bool = False
+    cancellation: TenderCancellation | None = None
 
 
 def _payment_model() -> Any:
@@ -129,10 +131,11 @@ def gather_many(tenders: list[Tender]) -> list[Process]:
         "bids__supplier", "awards__supplier", "contracts__supplier", "contracts__award"
     ).order_by("pk")
     asked = set(Clarification.objects.filter(tender__in=tenders).values_list("tender_id", flat=True).distinct())
+    cancelled = {c.tender_id: c for c in TenderCancellation.objects.filter(tender__in=tenders)}
     processes = []
     for t in rows:
         process = Process(ocid=ocid_for_tender(t), project=t.project, tender=t, budget=t.budget_version,
-                          has_enquiries=t.pk in asked)
+                          has_enquiries=t.pk in asked, cancellation=cancelled.get(t.pk))
         process.bids = sorted(t.bids.all(), key=lambda b: (b.submitted_at, b.pk))
         process.awards = sorted(t.awards.all(), key=lambda a: (a.decided_at, a.pk))
         process.contracts = sorted(t.contracts.all(), key=lambda c: (c.signed_on, c.pk))
@@ -146,6 +149,7 @@ def gather(tender: Tender) -> Process:
     process = Process(
         ocid=ocid_for_tender(tender), project=tender.project, tender=tender, budget=tender.budget_version,
         has_enquiries=tender.clarifications.exists(),
+        cancellation=TenderCancellation.objects.filter(tender=tender).first(),
     )
     process.bids = list(tender.bids.select_related("supplier").order_by("submitted_at", "id"))
     process.awards = list(tender.awards.select_related("supplier").order_by("decided_at", "id"))
@@ -323,13 +327,24 @@ def _tender(process: Process, tender: Tender, buyer: dict, supplier_party: Any) 
         "hasEnquiries": process.has_enquiries,
         "eligibilityCriteria": tender.quality_standards or None,
     }
-    if tender.status in _OPENED:
+    if tender.status in _OPENED or (tender.status == TenderStatus.CANCELLED and tender.opened_at is not None):
         live = [b for b in process.bids if b.status != BidStatus.WITHDRAWN]
         data["numberOfTenderers"] = len(live)
         seen: dict[int, dict[str, Any]] = {}
         for b in live:
             seen.setdefault(b.supplier_id, _ref(supplier_party(b.supplier, "tenderer")))
         data["tenderers"] = list(seen.values())
+    cancellation = process.cancellation
+    if tender.status == TenderStatus.CANCELLED and cancellation is not None:
+        # The reason is published with the notice: a document of the open documentType code cancellationDetails.
+        data["documents"] = [{
+            "id": f"cancellation-{cancellation.pk}",
+            "documentType": "cancellationDetails",
+            "title": "终止招标公告",
+            "description": cancellation.reason,
+            "datePublished": iso(cancellation.cancelled_at),
+            "language": "zh",
+        }]
     if process.awards:
         first = min(a.decided_at for a in process.awards)
         data["awardPeriod"] = {"startDate": iso(tender.opened_at or tender.submission_deadline),
@@ -404,6 +419,8 @@ def derive_tags(previous: dict[str, Any] | None, current: dict[str, Any]) -> lis
     """The release tags that describe what changed between two snapshots of a process."""
     if previous is None:
         tags = ["planning"] if current.get("tender", {}).get("status") == "planned" else ["tender"]
+        if current.get("tender", {}).get("status") == "cancelled":
+            tags.append("tenderCancellation")
         if current.get("awards"):
             tags.append("award")
         if current.get("contracts"):

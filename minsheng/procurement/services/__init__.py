@@ -26,11 +26,18 @@ from minsheng.procurement.services.evaluation import (
     panel_add,
     score_record,
 )
+from minsheng.procurement.services.suppliers import (
+    supplier_create,
+    supplier_update,
+    supplier_user_link,
+    supplier_user_unlink,
+)
 from minsheng.procurement.services.tenders import (
     Published,
     clarification_answer,
     clarification_ask,
     share_confirm,
+    tender_cancel,
     tender_create,
     tender_publish,
 )
@@ -39,5 +46,6 @@ __all__ = [
     "OpeningResult", "Published", "Receipt", "award_make", "bid_disqualify", "bid_submit", "bid_withdraw",
     "clarification_answer", "clarification_ask", "complaint_file", "complaint_resolve", "conflict_declare",
     "contract_sign", "evaluation_finish", "milestone_add", "panel_add", "score_record", "share_confirm",
-    "supplier_for", "tender_create", "tender_open", "tender_publish", "variation_decide", "variation_propose",
+    "supplier_create", "supplier_for", "supplier_update", "supplier_user_link", "supplier_user_unlink",
+    "tender_cancel", "tender_create", "tender_open", "tender_publish", "variation_decide", "variation_propose",
 ]

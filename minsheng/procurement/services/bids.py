@@ -144,6 +144,8 @@ def bid_withdraw(*, actor: Any, bid: Bid, now: dt.datetime | None = None) -> Bid
     at = now_or(now)
     if bid.status != BidStatus.SEALED:
         raise Conflict(_("只有已密封递交的投标可以撤回。"))
+    if bid.tender.status != TenderStatus.PUBLISHED:
+        raise Conflict(_("该项目不在投标期，不能撤回。"), code="not_open_for_bids")
     if bid.tender.submission_deadline and at >= bid.tender.submission_deadline:
         raise Conflict(_("投标截止时间已过，不能撤回。"), code="deadline_passed")
     bid.status = BidStatus.WITHDRAWN
@@ -207,6 +209,8 @@ def tender_open(*, actor: Any, tender: Tender, shares: list[str], now: dt.dateti
     tender = Tender.objects.select_for_update().select_related("project", "created_by").get(pk=tender.pk)
     require_manage(actor, tender.project)
     at = now_or(now)
+    if tender.status == TenderStatus.CANCELLED:
+        raise Conflict(_("该招标项目已终止，密封投标不再开启。"), code="cancelled")
     if tender.status != TenderStatus.PUBLISHED:
         raise Conflict(_("该项目不在待开标状态。"))
     if tender.submission_deadline is None or at < tender.submission_deadline:

@@ -257,6 +257,6 @@ def complaint_resolve(*, actor: Any, complaint: Complaint, upheld: bool, resolut
         award.save(update_fields=["status"])
         Bid.objects.filter(pk=award.bid_id).update(status=BidStatus.OPENED)
         Bid.objects.filter(tender=tender).update(rank=None)
-        Tender.objects.filter(pk=tender.pk).update(status=TenderStatus.OPENED)
+        Tender.objects.filter(pk=tender.pk, status=TenderStatus.AWARDED).update(status=TenderStatus.OPENED)
     _record(actor, "complaint.resolve", complaint, tender, upheld=upheld)
     return complaint

@@ -9,6 +9,8 @@ from typing import Any
 
 from django.db import transaction
 from django.db.models import Sum
+from django.urls import reverse
+from django.utils.translation import gettext as _g
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.roles import Cap
@@ -17,16 +19,22 @@ from minsheng.core.errors import Conflict, PermissionDenied, ValidationFailed
 from minsheng.core.events import send_on_commit
 from minsheng.core.jurisdiction import rule_for
 from minsheng.core.money import parse_yuan
+from minsheng.core.services import notify_many
 from minsheng.finance.models import BudgetKind, BudgetStatus, BudgetVersion
+from minsheng.ledger.services import anchor
 from minsheng.procurement import sealing
+from minsheng.procurement.anchoring import CANCELLATION_KIND
 from minsheng.procurement.models import (
     AwardCriteria,
+    BidStatus,
     Clarification,
     KeyShareHolder,
     Method,
+    PanelMember,
     ProcurementCategory,
     Supplier,
     Tender,
+    TenderCancellation,
     TenderStatus,
 )
 from minsheng.procurement.services.common import NOT_OFFICIALS, clean_text, now_or, require_manage
@@ -226,6 +234,8 @@ def share_confirm(*, actor: Any, tender: Tender, share_text: str, now: dt.dateti
     holder = KeyShareHolder.objects.filter(tender=tender, holder=actor).first()
     if holder is None:
         raise PermissionDenied(_("您不是本项目的开标密钥分持人。"))
+    if tender.status == TenderStatus.CANCELLED:
+        raise Conflict(_("该招标项目已终止，开标密钥分片不再需要，请销毁。"), code="cancelled")
     if sealing.share_digest(share_text) != holder.share_digest:
         raise ValidationFailed(fields={"share": [_("分片与登记的摘要不符，请核对后重新输入。")]})
     holder.collected_at = now_or(now)
@@ -269,3 +279,63 @@ def clarification_answer(*, actor: Any, clarification: Clarification, answer: st
                  after={"answer": clarification.answer}, project_code=tender.project.code,
                  division_path=tender.project.division_path)
     return clarification
+
+
+# Before the award a published tender may be ended (终止招标): sealed bids are then never opened.
+CANCELLABLE = (TenderStatus.PUBLISHED, TenderStatus.OPENED, TenderStatus.EVALUATED)
+
+
+@transaction.atomic
+def tender_cancel(*, actor: Any, tender: Tender, reason: str, now: dt.datetime | None = None) -> TenderCancellation:
+    """End a published tender before the award, with a public reason. Bids still sealed stay sealed for good (the
+    opening is refused from now on) and the opening key shares are no longer needed. The notice is anchored in the
+    evidence ledger with the commitments of the bids lodged; bidders, the panel and the share holders are told."""
+    tender = Tender.objects.select_for_update().select_related("project", "project__division").get(pk=tender.pk)
+    require_manage(actor, tender.project)
+    if tender.status in (TenderStatus.AWARDED, TenderStatus.CONTRACTED):
+        raise Conflict(_("已定标的招标项目不能终止。"), code="awarded")
+    if tender.status not in CANCELLABLE:
+        raise Conflict(_("只有已发布、尚未定标的招标项目可以终止。"), code="not_cancellable")
+    text = str(reason or "").strip()
+    if not text:
+        raise ValidationFailed(fields={"reason": [_("请填写终止招标的理由，理由将随终止公告公开。")]})
+    text = clean_text(text, field="reason", max_length=2000)
+    at = now_or(now)
+    bids = list(tender.bids.exclude(status=BidStatus.WITHDRAWN).select_related("supplier").order_by("submitted_at",
+                                                                                                     "pk"))
+    cancellation = TenderCancellation.objects.create(
+        tender=tender, reason=text, cancelled_by=actor, cancelled_at=at, status_before=tender.status,
+        bid_commitments=[b.commitment for b in bids])
+    leaf = anchor(kind=CANCELLATION_KIND, project_code=tender.project.code, record=cancellation, actor=actor, at=at)
+    cancellation.ledger_index = leaf.index
+    cancellation.save(update_fields=["ledger_index"])
+    before = audit.snapshot(tender, ["status"])
+    tender.status = TenderStatus.CANCELLED
+    tender.save(update_fields=["status"])
+    audit.record(actor=actor, action="tender.cancel", obj=tender, before=before,
+                 after={"status": tender.status, "reason": text, "ledger_index": leaf.index,
+                        "sealed_bids": sum(b.status == BidStatus.SEALED for b in bids)},
+                 project_code=tender.project.code, division_path=tender.project.division_path)
+    _tell_cancelled(tender, bids, opened=cancellation.status_before != TenderStatus.PUBLISHED)
+    send_on_commit("procurement.tender_cancelled", tender_id=tender.pk)
+    return cancellation
+
+
+def _tell_cancelled(tender: Tender, bids: list[Any], *, opened: bool) -> None:
+    names = {"ref": tender.reference, "title": tender.title}
+    bidders = set(Supplier.users.through.objects.filter(supplier_id__in={b.supplier_id for b in bids})
+                  .values_list("user_id", flat=True))
+    told = (_g("招标已终止：%(ref)s %(title)s，请查看终止公告。") if opened
+            else _g("招标已终止：%(ref)s %(title)s。贵单位的密封投标不会开启，请查看终止公告。"))
+    notify_many(recipient_ids=sorted(bidders), kind="tender_cancelled", text=told % names,
+                link=reverse("procurement:tender", args=[tender.pk]), dedupe_key=f"tender_cancelled:{tender.pk}")
+    console = reverse("procurement_console:tender", args=[tender.pk])
+    panel = set(PanelMember.objects.filter(tender=tender).values_list("expert_id", flat=True)) - bidders
+    notify_many(recipient_ids=sorted(panel), kind="tender_cancelled",
+                text=_g("招标已终止：%(ref)s %(title)s，评标工作取消。") % names,
+                link=console, dedupe_key=f"tender_cancelled:{tender.pk}")
+    if not opened:
+        holders = set(KeyShareHolder.objects.filter(tender=tender).values_list("holder_id", flat=True))
+        notify_many(recipient_ids=sorted(holders), kind="tender_cancelled",
+                    text=_g("招标已终止：%(ref)s %(title)s。不再开标，您保管的开标密钥分片无需再用，请销毁。") % names,
+                    link=console, dedupe_key=f"tender_shares_void:{tender.pk}")

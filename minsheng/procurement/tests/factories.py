@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from minsheng.accounts.roles import Role
 from minsheng.finance.models import BudgetKind, BudgetStatus, BudgetVersion
-from minsheng.procurement import services
+from minsheng.procurement import services, uscc
 from minsheng.procurement.models import AwardCriteria, Bid, Method, Supplier, Tender
 from minsheng.testing.factories import UserFactory, project_in
 
@@ -29,9 +29,14 @@ def approved_budget(project: Any, *, total: Any = "3000000.00", kind: str = Budg
         decided_at=timezone.now(), approval_authority="区发展改革局")
 
 
+def credit_code(n: int, *, prefix: str = "91330100MA") -> str:
+    """A valid 统一社会信用代码: the 17 characters `prefix` + serial, then the GB 32100-2015 check character."""
+    return uscc.complete(f"{prefix}{n:0{17 - len(prefix)}d}")
+
+
 def supplier(name: str = "", *, users: list[Any] | None = None) -> Supplier:
     n = next(_codes)
-    s = Supplier.objects.create(name=name or f"测试建设有限公司{n}", credit_code=f"91330100MA{n:08d}")
+    s = Supplier.objects.create(name=name or f"测试建设有限公司{n}", credit_code=credit_code(n))
     for u in users or []:
         s.users.add(u)
     return s
@@ -115,12 +120,13 @@ def opened_tender(org: Any, prices: list[str], *, criteria: str = AwardCriteria.
 def matrix_objects(org: Any, county: str, project: Any) -> dict[str, Any]:
     """For the API permission matrix: in the county's project, a published tender; another on which the
     shared contractor account (a_contractor) has a sealed bid; and a signed contract with a proposed
-    variation (proposed by the county's 发改 officer, so the housing officer may decide it)."""
+    variation (proposed by the county's 发改 officer, so the housing officer may decide it). The winner's supplier,
+    its account, and a contractor account linked to no supplier serve the supplier rows."""
     from minsheng.procurement.models import AwardCriteria
 
     officer = org.user(f"{county}_housing")
     contractor_supplier, _created = Supplier.objects.get_or_create(
-        credit_code="91330100MATRIX0001", defaults={"name": "青溪建工"})
+        credit_code=uscc.complete("91330100MAMATRX01"), defaults={"name": "青溪建工"})
     contractor_supplier.users.add(org.user("a_contractor"))
     budget = approved_budget(project, total="9000000")
     now = timezone.now()
@@ -142,7 +148,7 @@ def matrix_objects(org: Any, county: str, project: Any) -> dict[str, Any]:
                                  price="400000", technical="矩阵投标").bid
     done = tender(method=Method.NEGOTIATION, method_reason="矩阵", award_criteria=AwardCriteria.PRICE_ONLY)
     shares = publish(done, now - dt.timedelta(days=10), 4)
-    winner, _s = bidder()
+    winner, winner_supplier = bidder()
     services.bid_submit(actor=winner, tender=done, price="450000", technical="矩阵",
                         now=now - dt.timedelta(days=8))
     services.tender_open(actor=officer, tender=done, shares=shares[:2], now=now - dt.timedelta(days=6))
@@ -153,4 +159,6 @@ def matrix_objects(org: Any, county: str, project: Any) -> dict[str, Any]:
                                       signed_on=today, period_start=today, period_end=today + dt.timedelta(days=90))
     variation = services.variation_propose(actor=org.user(f"{county}_drc"), contract=contract, reason="矩阵变更",
                                            amount="1000")
-    return {"tender": open_tender, "bid": sealed, "contract": contract, "variation": variation}
+    free = UserFactory(username=f"matrix_free_{county}", role=Role.CONTRACTOR, organisation="待关联单位")
+    return {"tender": open_tender, "bid": sealed, "contract": contract, "variation": variation,
+            "supplier": winner_supplier, "supplier_user": winner, "free_contractor": free}

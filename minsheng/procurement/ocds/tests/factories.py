@@ -16,6 +16,7 @@ from django.apps import apps
 from django.utils import timezone
 
 from minsheng.finance.models import BudgetKind, BudgetStatus, BudgetVersion
+from minsheng.procurement import uscc
 from minsheng.procurement.models import (
     Award,
     AwardStatus,
@@ -35,7 +36,8 @@ STAGES = ["draft", "published", "opened", "awarded", "contracted", "amended", "p
 
 
 def credit_code(n: int) -> str:
-    return f"91330100MA{n:08d}"
+    """A valid 统一社会信用代码 (GB 32100-2015 check character) numbered `n`."""
+    return uscc.complete(f"91330100MB{n:07d}")
 
 
 def supplier(name: str | None = None) -> Supplier:
