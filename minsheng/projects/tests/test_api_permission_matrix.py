@@ -73,6 +73,17 @@ _REDFLAG_SEE = {r: (404, 404) for r in ROLE_ORDER} | {
     r: (200, 404) for r in ("leader", "finance_officer", "auditor", "dept_officer")} | {
     "sysadmin": (200, 200), "anonymous": (401, 401)}
 
+_SUPPLIER_SEE = {r: (404, 404) for r in ROLE_ORDER} | {
+    r: (200, 200) for r in ("leader", "dept_officer", "finance_officer", "auditor", "sysadmin")} | {
+    "anonymous": (401, 401)}
+
+
+def _supplier_keep(ok: int) -> dict[str, Any]:
+    """Tender managers keep the supplier registry; other readers get 403, the rest 404."""
+    return {r: ((403, 403) if v == (200, 200) else v) for r, v in _SUPPLIER_SEE.items()} | {
+        "dept_officer": (ok, ok), "sysadmin": (ok, ok)}
+
+
 MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/me"): _ALL_200,
     ("GET", "/redflags"): _ALL_200,
@@ -161,6 +172,16 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/contracts/{contract_id}/variations"): _SEE,
     ("POST", "/contracts/{contract_id}/variations"): _only(201, MANAGERS),
     ("POST", "/variations/{variation_id}/decision"): _only(200, MANAGERS | {"leader"}),
+    # the organiser cancels a published tender before the award (with a reason).
+    ("POST", "/tenders/{tender_id}/cancel"): _only(200, MANAGERS),
+    # suppliers: a company bids in any county, so staff who organise, sign, oversee or audit procurement read the
+    # whole registry and tender managers keep it; a contractor account sees only its own supplier (not this one).
+    ("GET", "/suppliers"): _ALL_200,
+    ("POST", "/suppliers"): {r: 403 for r in ROLE_ORDER} | {"dept_officer": 201, "sysadmin": 201, "anonymous": 401},
+    ("GET", "/suppliers/{supplier_id}"): _SUPPLIER_SEE,
+    ("PATCH", "/suppliers/{supplier_id}"): _supplier_keep(200),
+    ("POST", "/suppliers/{supplier_id}/users"): _supplier_keep(200),
+    ("DELETE", "/suppliers/{supplier_id}/users/{user_id}"): _supplier_keep(200),
     ("POST", "/citizen-requests/{citizen_request_id}/contact"): _FEEDBACK_ACT,
     ("POST", "/citizen-requests/{citizen_request_id}/wait"): _feedback_act(409),
     ("POST", "/citizen-requests/{citizen_request_id}/transfer"): _feedback_act(201),
@@ -312,6 +333,8 @@ def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
         bid_id=objs["bid"].pk,
         contract_id=objs["contract"].pk,
         variation_id=objs["variation"].pk,
+        supplier_id=objs["supplier"].pk,
+        user_id=objs["supplier_user"].pk,
         flag_id=objs["redflag"].pk,
         inspection_id=objs["inspection"].pk,
         device_id=objs["device"].pk,
@@ -365,6 +388,14 @@ def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
         body = {"reason": "增加工程量", "amount": "1000"}
     elif (method, path) == ("POST", "/variations/{variation_id}/decision"):
         body = {"approve": True, "comment": "同意"}
+    elif path == "/tenders/{tender_id}/cancel":
+        body = {"reason": "项目调整，终止招标"}
+    elif (method, path) == ("POST", "/suppliers"):
+        body = {"name": "矩阵供应商", "credit_code": "91330100MAMATRX021"}
+    elif (method, path) == ("PATCH", "/suppliers/{supplier_id}"):
+        body = {"address": "青溪市矩阵路 1 号"}
+    elif (method, path) == ("POST", "/suppliers/{supplier_id}/users"):
+        body = {"user": objs["free_contractor"].pk}
     elif path.endswith("/contact"):
         body = {"note": "已电话联系群众"}
     elif path.endswith("/wait"):
