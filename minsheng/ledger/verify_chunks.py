@@ -200,11 +200,15 @@ def _finish(start: int, level: bytes, new, refs) -> ChunkResult:
 # ---------------------------------------------------------------------------------------------
 # reading a chunk (in the verifying process, or in a worker with its own connection)
 
+# The salt columns are scalar subqueries (a primary-key probe each), not a join: whatever the statistics,
+# the leaves then come straight off the (log, index) index in order. A LEFT JOIN planned on stale
+# statistics hashed the chunk and sorted it on disk (340 → 255 ms per 32,768 leaves).
 PG_CHUNK = (
     "COPY (SELECT l.\"index\", convert_from(l.data, 'UTF8'), encode(l.leaf_hash, 'hex'), l.kind, l.project_code, "
-    "l.record_model, l.record_id, l.digest, encode(s.salt, 'hex'), s.actor_id "
-    "FROM ledger_leaf l LEFT JOIN ledger_actorsalt s ON s.leaf_id = l.id "
-    'WHERE l.log_id = %s AND l."index" >= %s AND l."index" < %s ORDER BY l."index") TO STDOUT'
+    "l.record_model, l.record_id, l.digest, "
+    "(SELECT encode(s.salt, 'hex') FROM ledger_actorsalt s WHERE s.leaf_id = l.id), "
+    "(SELECT s.actor_id FROM ledger_actorsalt s WHERE s.leaf_id = l.id) "
+    'FROM ledger_leaf l WHERE l.log_id = %s AND l."index" >= %s AND l."index" < %s ORDER BY l."index") TO STDOUT'
 )
 SQLITE_CHUNK = (
     "SELECT group_concat(line, char(10)) FROM (SELECT l.\"index\" || char(9) || CAST(l.data AS TEXT) || char(9) "
