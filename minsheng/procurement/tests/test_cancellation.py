@@ -195,6 +195,16 @@ def test_a_cancellation_first_published_as_such_is_tagged_tender_and_cancellatio
     assert_valid("release-schema.json", release.data)
 
 
+def test_the_batch_publisher_carries_the_cancellation_too(org):
+    setup = published_tender(org)
+    services.tender_cancel(actor=org.user("a_housing"), tender=setup.tender, reason=REASON)
+    assert publisher.publish_all() == 1
+    release = OcdsRelease.objects.get(ocid=builder.ocid_for_tender(setup.tender))
+    assert release.tags == ["tender", "tenderCancellation"]
+    assert release.data["tender"]["documents"][0]["description"] == REASON
+    assert_valid("release-schema.json", release.data)
+
+
 # ---- pages and API ----------------------------------------------------------------------------------------------
 
 

@@ -154,6 +154,7 @@ def test_console_list_searches_by_name_and_code(org):
     c = _client(org.user("a_housing"))
     page = c.get("/console/procurement/suppliers/", {"q": "新建"}).content.decode()
     assert "青溪市新建工程有限公司" in page and "宏达" not in page and "登记供应商" in page
+    assert 'href="/console/procurement/tenders/" aria-current="page"' in page  # under 招标采购 in the nav
     page = c.get("/console/procurement/suppliers/", {"q": GOOD[-6:].lower()}).content.decode()
     assert "青溪市新建工程有限公司" in page and "宏达" not in page
 
