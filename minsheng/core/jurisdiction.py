@@ -75,6 +75,16 @@ DEFAULTS: dict[str, tuple[Any, str, bool]] = {
         "本平台默认：全国范围（各地应设为本辖区的外接矩形）",
         False,
     ),
+    # The citizen form asks the captcha after `after` submissions (or SMS-code requests) from one network
+    # address or one phone within `window_minutes`, looked up for the division of the submission (the
+    # form's division, or the project's). None: the operator's FEEDBACK_CAPTCHA_AFTER /
+    # FEEDBACK_CAPTCHA_WINDOW_MINUTES. `after` 0 asks it every time.
+    "feedback.captcha": (
+        {"after": None, "window_minutes": None},
+        "本平台默认：沿用运维设置 FEEDBACK_CAPTCHA_AFTER（默认 3 次）与 FEEDBACK_CAPTCHA_WINDOW_MINUTES"
+        "（默认 60 分钟）；各地可按本地滥用情况调整",
+        False,
+    ),
     # Holidays and make-up working days for years the chinese_calendar library does not yet cover:
     # {"2027": {"holidays": ["2027-01-01", …], "workdays": ["2027-02-06", …]}}. Until filled in,
     # those years count Monday–Friday as working days.

@@ -1,5 +1,8 @@
 """An offline captcha for the citizen form, shown only after a number of submissions from one network
-address or one phone number in a window (`FEEDBACK_CAPTCHA_AFTER`, `FEEDBACK_CAPTCHA_WINDOW_MINUTES`).
+address or one phone number in a window: the jurisdiction rule "feedback.captcha" of the division the
+submission is for (core.jurisdiction), falling back to `FEEDBACK_CAPTCHA_AFTER` and
+`FEEDBACK_CAPTCHA_WINDOW_MINUTES`. The counters are per address and per phone, whatever the division;
+a counter lives for the window of the division of the submission that started it.
 
 No outside service: a small sum drawn server-side as a PNG (Pillow, digits only, with noise), and
 for screen-reader users the same kind of question written out in words. The challenge lives in the
@@ -16,6 +19,7 @@ import io
 import secrets
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 
 from django.conf import settings
 from django.core import signing
@@ -49,9 +53,23 @@ def _key(kind: str, value: str) -> str:
     return f"{PREFIX}n:{kind}:{digest}"
 
 
-def needed(*, ip: str, phone: str = "") -> bool:
-    """Whether this address or phone has already submitted the threshold number of times in the window."""
-    after = int(getattr(settings, "FEEDBACK_CAPTCHA_AFTER", 3))
+def limits(division: Any = None) -> tuple[int, int]:
+    """(threshold, window in minutes) for a submission to `division` (None: not known yet)."""
+    from minsheng.core.jurisdiction import rule_for
+
+    value = rule_for("feedback.captcha", division).value or {}
+    after, window = value.get("after"), value.get("window_minutes")
+    if after is None:
+        after = getattr(settings, "FEEDBACK_CAPTCHA_AFTER", 3)
+    if window is None:
+        window = getattr(settings, "FEEDBACK_CAPTCHA_WINDOW_MINUTES", 60)
+    return int(after), max(1, int(window))
+
+
+def needed(*, ip: str, phone: str = "", division: Any = None) -> bool:
+    """Whether this address or phone has already submitted the threshold number of times in the window
+    (the threshold of `division`'s jurisdiction)."""
+    after = limits(division)[0]
     if after <= 0:
         return True
     cache = _cache()
@@ -60,9 +78,9 @@ def needed(*, ip: str, phone: str = "") -> bool:
     return any(int(v) >= after for v in counts.values())
 
 
-def count(*, ip: str, phone: str = "") -> None:
+def count(*, ip: str, phone: str = "", division: Any = None) -> None:
     """Count one submission (or code request) from this address and phone."""
-    window = int(getattr(settings, "FEEDBACK_CAPTCHA_WINDOW_MINUTES", 60)) * 60
+    window = limits(division)[1] * 60
     cache = _cache()
     for key in [_key("ip", ip)] + ([_key("phone", phone)] if phone else []):
         cache.add(key, 0, window)

@@ -148,10 +148,12 @@ def reschedule(req: CitizenRequest, rules: Rules | None = None) -> None:
         SlaClock.objects.bulk_update(changed, ["warn_at", "due_at", "step2_at", "step3_at", "next_at"])
 
 
-def rebuild(*, request_ids: list[int] | None = None, using: str = "default") -> int:
+def rebuild(*, request_ids: list[int] | None = None, using: str = "default", defer: list[str] | None = None) -> int:
     """Write the clocks of open requests from scratch (after a bulk load, or a migration). Returns how
-    many clocks were written."""
+    many clocks were written. `defer`: columns not to read (a migration's: not in the table yet)."""
     qs = CitizenRequest.objects.using(using).exclude(status=Status.CLOSED).select_related("division")
+    if defer:
+        qs = qs.defer(*defer)
     if request_ids is not None:
         qs = qs.filter(pk__in=request_ids)
     rules = Rules()

@@ -54,6 +54,19 @@ class ReopenForm(LookupForm):
     reason = forms.CharField(label=_("重新办理的原因"), widget=forms.Textarea(attrs={"rows": 3}), max_length=500)
 
 
+class CitizenVisitForm(LookupForm):
+    """The citizen's own return visit (回访) on the lookup page, once the unit has replied."""
+
+    resolved = forms.TypedChoiceField(label=_("您反映的问题解决了吗？"), coerce=lambda v: v == "1",
+                                      choices=[("1", _("已经解决")), ("0", _("没有解决"))], widget=forms.RadioSelect)
+    satisfaction = forms.TypedChoiceField(
+        label=_("您对办理满意吗？"), coerce=int, widget=forms.RadioSelect,
+        choices=[(5, _("5 分：非常满意")), (4, _("4 分：满意")), (3, _("3 分：基本满意")), (2, _("2 分：不满意")),
+                 (1, _("1 分：非常不满意"))])
+    comment = forms.CharField(label=_("还想说的话（可选）"), required=False, max_length=500,
+                              widget=forms.Textarea(attrs={"rows": 3}))
+
+
 class HotlineForm(SubmitForm):
     """The operator's screen: the caller's number as heard, no code."""
 

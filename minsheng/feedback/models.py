@@ -47,6 +47,11 @@ class Channel(models.TextChoices):
     OPEN311 = "open311", _("Open311 接口")
 
 
+class VisitChannel(models.TextChoices):
+    PHONE = "phone", _("电话回访")
+    ONLINE = "online", _("群众网上评价")
+
+
 class Status(models.TextChoices):
     RECEIVED = "received", _("已受理登记")
     ACCEPTED = "accepted", _("已签收")
@@ -96,6 +101,9 @@ class CitizenRequest(models.Model):
     resolved = models.BooleanField(_("问题已解决"), null=True, blank=True)
     satisfaction = models.PositiveSmallIntegerField(_("满意度（1–5）"), null=True, blank=True)
     visit_comment = models.CharField(_("回访意见"), max_length=500, blank=True)
+    # How the last return visit was made: the unit phoned, or the citizen answered online (lookup page).
+    visit_channel = models.CharField(_("回访方式"), max_length=8, blank=True,
+                                     choices=VisitChannel.choices)
     reopen_count = models.PositiveSmallIntegerField(default=0)
     escalated = models.BooleanField(_("已提级协调"), default=False)
     # Highest escalation sent per phase, e.g. {"reply": 2}: the scan only ever raises it.

@@ -50,6 +50,7 @@ from minsheng.feedback.models import (
     Transfer,
     TransferStatus,
     Urgency,
+    VisitChannel,
 )
 
 PHONE_RE = re.compile(r"^1[3-9]\d{9}$")
@@ -485,25 +486,63 @@ def request_reply(*, actor: Any, request: CitizenRequest, text: str) -> CitizenR
 @transaction.atomic
 def request_return_visit(*, actor: Any, request: CitizenRequest, resolved: bool, satisfaction: int,
                          comment: str = "") -> CitizenRequest:
-    """回访. Not resolved sends the case back to the unit for re-handling."""
+    """回访 by the unit (by phone). Not resolved sends the case back to the unit for re-handling."""
     req = _locked(request)
     if not (_acts_for(actor, req.owner) or _acts_for(actor, req.first_responder)
             or _acts_for(actor, coordinator_for(req.division))):
         raise PermissionDenied(_("只有承办单位、首问单位或协调机构可以回访。"))
+    return _record_visit(actor, req, resolved=resolved, satisfaction=satisfaction, comment=comment,
+                         channel=VisitChannel.PHONE)
+
+
+@transaction.atomic
+def request_citizen_visit(*, receipt_code: str, phone: str, resolved: bool, satisfaction: int,
+                          comment: str = "") -> CitizenRequest:
+    """The citizen answers the return visit on the lookup page (receipt code and phone, as for the
+    lookup). Once per reply: the answer moves the request out of 已答复, so a second answer, or one
+    after the unit has phoned, is refused; a request merged into another is answered on that one."""
+    req = _locked(request_lookup(receipt_code=receipt_code, phone=phone))
+    if req.merged_into_id is not None:
+        raise Conflict(_("该诉求已与 %(code)s 合并办理，请查询该诉求后评价。") % {
+            "code": req.merged_into.receipt_code})
+    if req.status != Status.REPLIED:
+        raise Conflict(_("该诉求现在不需要评价（每次答复只能评价一次，承办单位已回访的也不能再评价）。"))
+    req = _record_visit(None, req, resolved=resolved, satisfaction=satisfaction, comment=comment,
+                        channel=VisitChannel.ONLINE)
+    text = (_("诉求 %(code)s：群众网上评价问题已解决，满意度 %(s)d。") if req.resolved else
+            _("诉求 %(code)s：群众网上评价问题未解决，已退回重新办理。")) % {
+        "code": req.receipt_code, "s": req.satisfaction}
+    _notify_unit(req.owner, req, "feedback.visited_online", text)
+    return req
+
+
+def _record_visit(actor: Any, req: CitizenRequest, *, resolved: bool, satisfaction: int, comment: str,
+                  channel: str) -> CitizenRequest:
+    """Record a return visit on a locked request, whoever made it and however."""
     _require_status(req, {Status.REPLIED})
-    if satisfaction not in range(1, 6):
-        raise ValidationFailed(fields={"satisfaction": [_("满意度须为 1 到 5。")]})
+    errors: dict[str, list[Any]] = {}
+    if not isinstance(resolved, bool):
+        errors["resolved"] = [_("请选择问题是否已解决。")]
+    if not isinstance(satisfaction, int) or isinstance(satisfaction, bool) or satisfaction not in range(1, 6):
+        errors["satisfaction"] = [_("满意度须为 1 到 5。")]
     if len(comment or "") > 500:
-        raise ValidationFailed(fields={"comment": [_("回访意见不能超过 500 字。")]})
+        errors["comment"] = [_("回访意见不能超过 500 字。")]
+    if errors:
+        raise ValidationFailed(fields=errors)
     before = audit.snapshot(req)
     req.resolved, req.satisfaction, req.visit_comment = resolved, satisfaction, (comment or "").strip()
+    req.visit_channel = channel
+    online = channel == VisitChannel.ONLINE
     if resolved:
         req.status = Status.RETURN_VISIT
-        _event(req, "return_visit", _("已回访：问题已解决，满意度 %(s)d。") % {"s": satisfaction}, unit=req.owner)
+        text = (_("群众网上评价：问题已解决，满意度 %(s)d。") if online else
+                _("已回访：问题已解决，满意度 %(s)d。")) % {"s": satisfaction}
+        _event(req, "return_visit", text, unit=req.owner)
         _tell(req, "visited")
     else:
         req.status, req.replied_at = Status.IN_PROGRESS, None
-        _event(req, "rework", _("回访：问题未解决，已退回承办单位重新办理。"), unit=req.owner)
+        _event(req, "rework", _("群众网上评价：问题未解决，已退回承办单位重新办理。") if online else
+               _("回访：问题未解决，已退回承办单位重新办理。"), unit=req.owner)
         _tell(req, "rework")
     _save(req)
     _audit(actor, "feedback.return_visit", req, before)

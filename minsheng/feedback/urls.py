@@ -7,6 +7,7 @@ urlpatterns = [
     path("", views.submit, name="submit"),
     path("lookup/", views.lookup, name="lookup"),
     path("reopen/", views.reopen, name="reopen"),
+    path("visit/", views.visit, name="visit"),
     path("inbox/", views.inbox, name="inbox"),
     path("captcha/<str:token>.png", views.captcha_image, name="captcha"),
     path("photos/<int:pk>/", views.public_photo, name="photo"),

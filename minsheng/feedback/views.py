@@ -16,7 +16,7 @@ from django_ratelimit.decorators import ratelimit
 from minsheng.console.errors import form_errors
 from minsheng.core.errors import MinshengError
 from minsheng.feedback import captcha, location, notices, photos, selectors, services
-from minsheng.feedback.forms import LookupForm, ReopenForm, SubmitForm
+from minsheng.feedback.forms import CitizenVisitForm, LookupForm, ReopenForm, SubmitForm
 from minsheng.feedback.models import Channel, CitizenRequest
 
 ELDERLY_COOKIE = "ms_elderly"
@@ -51,10 +51,22 @@ def _remember(request: HttpRequest, req: CitizenRequest) -> None:
     request.session[INBOX_SESSION_KEY] = [*ids, req.pk][-20:]
 
 
+def _division(request: HttpRequest, form: SubmitForm, project):
+    """The division a submission is for (its captcha threshold is that jurisdiction's): the form's
+    choice, else the project's; None while not known."""
+    from minsheng.core.models import Division
+
+    chosen = getattr(form, "cleaned_data", {}).get("division")
+    if chosen is None and str(request.POST.get("division", "")).isdigit():
+        chosen = Division.objects.filter(pk=int(request.POST["division"])).first()
+    return chosen or (project.division if project else None)
+
+
 def _submit_page(request: HttpRequest, form: SubmitForm, project, status: int = 200, **extra) -> HttpResponse:
     """The form, with a fresh captcha when this address or phone has passed the threshold."""
     challenge = None
-    if captcha.needed(ip=_ip(request), phone=_phone(request.POST.get("phone"))):
+    if captcha.needed(ip=_ip(request), phone=_phone(request.POST.get("phone")),
+                      division=_division(request, form, project)):
         challenge = captcha.new()
     text_mode = extra.pop("captcha_text", False) or request.POST.get("captcha_mode") == "text"
     area = location.map_area(project.division if project else None)
@@ -81,12 +93,14 @@ def submit(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         cd = form.cleaned_data
         ip, phone = _ip(request), _phone(cd["phone"])
-        if captcha.needed(ip=ip, phone=phone) and not captcha.verify(cd["captcha_token"], cd["captcha_answer"]):
+        division = cd["division"] or (project.division if project else None)
+        if captcha.needed(ip=ip, phone=phone, division=division) and not captcha.verify(
+                cd["captcha_token"], cd["captcha_answer"]):
             form.add_error("captcha_answer", _("验证码答案不正确或已过期，请看新的题目重新作答。"))
         elif request.POST.get("action") == "send_code":
             with form_errors(form):
                 services.phone_code_send(phone=cd["phone"])
-                captcha.count(ip=ip, phone=phone)
+                captcha.count(ip=ip, phone=phone, division=division)
                 return _submit_page(request, form, project, code_sent=True)
         else:
             photo = cd.get("photo")
@@ -98,7 +112,7 @@ def submit(request: HttpRequest) -> HttpResponse:
                     latitude=cd["latitude"], longitude=cd["longitude"], project=project, name=cd["name"],
                     phone=cd["phone"], code=cd["code"], email=cd["email"], photo=photo,
                     photo_size=photo.size if photo else 0))
-                captcha.count(ip=ip, phone=phone)
+                captcha.count(ip=ip, phone=phone, division=division)
                 _remember(request, req)
                 return render(request, "feedback/submitted.html", _ctx(request, req=req))
     return _submit_page(request, form, project, status=400 if request.method == "POST" else 200)
@@ -122,7 +136,8 @@ def lookup(request: HttpRequest) -> HttpResponse:
             _remember(request, req)
             return render(request, "feedback/lookup.html", _ctx(
                 request, form=form, req=req, case=req.merged_into or req, events=selectors.case_timeline(req),
-                reopen_form=ReopenForm(initial=form.cleaned_data), inbox=notices.inbox([req.pk])))
+                reopen_form=ReopenForm(initial=form.cleaned_data),
+                visit_form=CitizenVisitForm(initial=form.cleaned_data), inbox=notices.inbox([req.pk])))
     return render(request, "feedback/lookup.html", _ctx(request, form=form),
                   status=400 if form.errors else 200)
 
@@ -149,6 +164,33 @@ def reopen(request: HttpRequest) -> HttpResponse:
                 request, form=LookupForm(initial=form.cleaned_data), req=req, case=req, reopened=True,
                 events=selectors.case_timeline(req)))
     return render(request, "feedback/reopen.html", _ctx(request, form=form), status=400)
+
+
+@require_http_methods(["POST"])
+@ratelimit(key="ip", rate=SUBMIT_RATE, method="POST", block=False)
+def visit(request: HttpRequest) -> HttpResponse:
+    """The citizen answers the return visit (回访) on the lookup page: resolved, satisfaction, comment."""
+    form = CitizenVisitForm(request.POST)
+    if getattr(request, "limited", False):
+        form.is_valid()
+        form.add_error(None, _("提交过于频繁，请稍后再试，或拨打 12345 热线。"))
+        return render(request, "feedback/visit.html", _ctx(request, form=form), status=429)
+    if form.is_valid():
+        try:
+            req = services.request_citizen_visit(**form.cleaned_data)
+        except MinshengError as exc:
+            for name, msgs in exc.fields.items():
+                for m in msgs:
+                    form.add_error(name if name in form.fields else None, str(m))
+            if not exc.fields:
+                form.add_error(None, str(exc.message))
+        else:
+            _remember(request, req)
+            lookup_data = {k: form.cleaned_data[k] for k in LookupForm.base_fields}
+            return render(request, "feedback/lookup.html", _ctx(
+                request, form=LookupForm(initial=lookup_data), req=req, case=req, visited=True,
+                events=selectors.case_timeline(req), inbox=notices.inbox([req.pk])))
+    return render(request, "feedback/visit.html", _ctx(request, form=form), status=400)
 
 
 def inbox(request: HttpRequest) -> HttpResponse:

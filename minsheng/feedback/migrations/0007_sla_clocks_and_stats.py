@@ -127,10 +127,14 @@ def triggers_backwards(apps, schema_editor):
 
 
 def clocks_forwards(apps, schema_editor):
-    """Start the stored clocks of the requests open when this migration runs."""
+    """Start the stored clocks of the requests open when this migration runs. The clocks are computed by
+    the live code, so the columns that later migrations add to requests (not there yet) are left out."""
     from minsheng.feedback import clocks
+    from minsheng.feedback.models import CitizenRequest
 
-    clocks.rebuild(using=schema_editor.connection.alias)
+    here = {f.attname for f in apps.get_model("feedback", "CitizenRequest")._meta.concrete_fields}
+    later = [f.attname for f in CitizenRequest._meta.concrete_fields if f.attname not in here]
+    clocks.rebuild(using=schema_editor.connection.alias, defer=later)
 
 
 class Migration(migrations.Migration):

@@ -211,3 +211,46 @@ def test_inbox_and_captcha_pages_pass_axe(browser, live_db, live_server, org, se
     page.get_by_text("等于几？请用数字填写答案").wait_for()
     ctx.close()
     _axe(browser, f"{live_server.url}/feedback/")
+
+
+def _look_up(page, base: str, req) -> None:
+    page.goto(f"{base}/feedback/lookup/")
+    page.get_by_label("受理编号").fill(req.receipt_code)
+    page.get_by_label("手机号").fill("13800001234")
+    page.get_by_role("button", name="查询").click()
+
+
+def test_citizen_answers_the_return_visit_without_javascript_in_elderly_mode(browser, live_db, live_server, org):
+    from minsheng.feedback import services
+    from minsheng.feedback.tests.helpers import submit
+
+    req = submit(org)
+    services.request_reply(actor=org.user("a_housing"), request=req, text="已安排物业本周更换楼道灯")
+    elderly = [{"name": "ms_elderly", "value": "1", "url": live_server.url}]
+    # axe on the page with the form (scripts on for axe only).
+    check = browser.new_context(**PHONE)
+    check.add_cookies(elderly)
+    pg = check.new_page()
+    _look_up(pg, live_server.url, req)
+    pg.get_by_text("请评价办理结果").wait_for()
+    pg.add_script_tag(path=str(AXE))
+    violations = pg.evaluate("""async () => (await axe.run(document, {resultTypes: ["violations"]}))
+        .violations.filter(v => v.impact === "serious" || v.impact === "critical").map(v => v.id)""")
+    check.close()
+    assert not violations, violations
+    ctx = browser.new_context(java_script_enabled=False, **PHONE)
+    ctx.add_cookies(elderly)
+    page = ctx.new_page()
+    _look_up(page, live_server.url, req)
+    page.get_by_text("请评价办理结果").wait_for()
+    assert "elderly" in (page.get_attribute("body", "class") or "")
+    page.get_by_label("已经解决").check()
+    page.get_by_label("4 分：满意").check()
+    page.get_by_label("还想说的话（可选）").fill("灯已经换好了")
+    page.get_by_role("button", name="提交评价").click()
+    page.get_by_text("感谢您的评价，回访已记录。").wait_for()
+    assert "请评价办理结果" not in page.content()
+    req.refresh_from_db()
+    assert (req.status, req.resolved, req.satisfaction, req.visit_comment, req.visit_channel) == (
+        "return_visit", True, 4, "灯已经换好了", "online")
+    ctx.close()

@@ -164,3 +164,58 @@ def test_limits_are_shared_across_cache_clients_on_real_redis(settings):
         if keys:
             client.delete(*keys)
         client.close()
+
+
+def _rule(division, **value):
+    import datetime as dt
+
+    from minsheng.core.models import JurisdictionSetting
+
+    JurisdictionSetting.objects.create(key="feedback.captcha", division=division, value=value,
+                                       valid_from=dt.date(2020, 1, 1), source="测试")
+
+
+def test_each_jurisdiction_sets_its_own_threshold(org):
+    """County a asks after one submission, county b after four; a township inherits its county's rule."""
+    _rule(org.county_a, after=1, window_minutes=30)
+    _rule(org.county_b, after=4, window_minutes=30)
+    assert captcha.limits(org.town_a) == (1, 30) and captcha.limits(org.town_b) == (4, 30)
+    to_a, to_b = Client(REMOTE_ADDR="10.7.0.1"), Client(REMOTE_ADDR="10.7.0.2")
+    assert to_a.post("/feedback/", _form(org)).status_code == 200
+    refused = to_a.post("/feedback/", _form(org))
+    assert refused.status_code == 400 and "captcha_token" in refused.content.decode()
+    for _i in range(4):
+        assert to_b.post("/feedback/", _form(org, division=org.town_b.pk)).status_code == 200
+    assert to_b.post("/feedback/", _form(org, division=org.town_b.pk)).status_code == 400
+    assert CitizenRequest.objects.filter(division=org.town_a).count() == 1
+    assert CitizenRequest.objects.filter(division=org.town_b).count() == 4
+
+
+def test_without_a_rule_the_settings_threshold_applies(org, settings):
+    assert captcha.limits(org.town_a) == (2, settings.FEEDBACK_CAPTCHA_WINDOW_MINUTES)
+    settings.FEEDBACK_CAPTCHA_AFTER, settings.FEEDBACK_CAPTCHA_WINDOW_MINUTES = 7, 15
+    assert captcha.limits(org.town_a) == (7, 15) and captcha.limits(None) == (7, 15)
+    _rule(org.county_a, after=None, window_minutes=5)  # a rule may set only the window
+    assert captcha.limits(org.town_a) == (7, 5)
+
+
+def test_the_window_of_the_division_bounds_the_count(org, monkeypatch):
+    _rule(org.county_a, after=1, window_minutes=5)
+    _rule(org.county_b, after=1, window_minutes=90)
+    timeouts = []
+    real = captcha._cache()
+
+    class Spy:
+        def add(self, key, value, timeout):
+            timeouts.append(timeout)
+            return real.add(key, value, timeout)
+
+        def __getattr__(self, name):
+            return getattr(real, name)
+
+    monkeypatch.setattr(captcha, "_cache", Spy)
+    captcha.count(ip="10.7.1.1", division=org.town_a)
+    captcha.count(ip="10.7.1.2", phone="13900003333", division=org.town_b)
+    assert timeouts == [300, 5400, 5400]
+    assert captcha.needed(ip="10.7.1.1", division=org.town_a)
+    assert not captcha.needed(ip="10.7.1.3", division=org.town_a)
