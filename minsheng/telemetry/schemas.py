@@ -28,6 +28,8 @@ class DeviceOut(Schema):
     last_seen_at: dt.datetime | None
     offline: bool
     active: bool
+    small_supply: bool = Field(..., description="a small centralised or dispersed water supply (GB 5749-2022 "
+                                                 "relaxed limits apply)")
 
     @staticmethod
     def resolve_offline(obj: Any) -> bool:

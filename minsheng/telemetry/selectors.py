@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from minsheng.core.errors import NotFound
 from minsheng.projects.models import Project
 from minsheng.projects.selectors import projects_visible
-from minsheng.telemetry.models import Alarm, Device, Reading
+from minsheng.telemetry.models import Alarm, BackgroundStation, Device, Reading
 
 
 def devices_visible(user: Any) -> QuerySet[Device]:
@@ -42,6 +42,88 @@ def device_get(user: Any, *, pk: int) -> Device:
     if device is None:
         raise NotFound()
     return device
+
+
+def _managed_path(user: Any) -> str | None:
+    """The division subtree whose background stations `user` manages ("" everything, None nothing)."""
+    from minsheng.accounts.roles import Role
+    from minsheng.telemetry.services import BACKGROUND_KINDS
+
+    if not user.is_authenticated or not user.is_active:
+        return None
+    if user.is_superuser or user.role == Role.SYSADMIN:
+        return ""
+    if (user.role == Role.DEPT_OFFICER and user.division_id and user.department_id
+            and user.department.kind in BACKGROUND_KINDS):
+        return user.division.path
+    return None
+
+
+def background_stations_managed(user: Any) -> QuerySet[BackgroundStation]:
+    """The background stations of the divisions `user` looks after (none for anyone else)."""
+    path = _managed_path(user)
+    if path is None:
+        return BackgroundStation.objects.none()
+    return (BackgroundStation.objects.filter(division__path__startswith=path)
+            .select_related("division", "device", "device__project").order_by("division__code", "pk"))
+
+
+def background_station_get(user: Any, *, pk: int) -> BackgroundStation:
+    station = background_stations_managed(user).filter(pk=pk).first()
+    if station is None:
+        raise NotFound()
+    return station
+
+
+def background_candidates(user: Any) -> QuerySet[Device]:
+    """Dust devices in the divisions `user` looks after, which he may designate as a station."""
+    from minsheng.telemetry.metrics import DeviceKind
+
+    path = _managed_path(user)
+    if path is None:
+        return Device.objects.none()
+    return (Device.objects.filter(kind=DeviceKind.DUST, active=True, project__division_path__startswith=path)
+            .select_related("project").order_by("project__division_path", "device_id"))
+
+
+def background_divisions(user: Any) -> QuerySet[Any]:
+    """The divisions (down to townships) `user` may give a background station."""
+    from minsheng.core.models import Division, DivisionLevel
+
+    path = _managed_path(user)
+    if path is None:
+        return Division.objects.none()
+    return Division.objects.filter(path__startswith=path, level__lte=DivisionLevel.TOWNSHIP).order_by("code")
+
+
+def background_comparisons(devices: list[Device], *, on: Any = None) -> dict[int, dict[str, Any]]:
+    """For each dust device judged net of background (a windowed rule in force for it says so): the
+    station it is compared with (None when its district has none, so the rule cannot be judged) and
+    the station's latest PM10."""
+    from django.utils import timezone
+
+    from minsheng.telemetry import alarms, watch
+    from minsheng.telemetry import rules as rule_logic
+
+    dust = [d for d in devices if d.kind == "dust"]
+    if not dust:
+        return {}
+    specs = [s for s in alarms.rule_specs() if s.window_minutes and s.net_of_background]
+    stations = list(BackgroundStation.objects.filter(active=True).select_related("division", "device"))
+    own = {s.device_id for s in stations}
+    day = on or timezone.localdate()
+    out: dict[int, dict[str, Any]] = {}
+    for device in dust:
+        if device.pk in own:
+            continue
+        rules = rule_logic.rules_in_force(specs, on=day, division_path=device.project.division_path)
+        if not any(r.device_kind in ("", device.kind) and r.net_of_background for r in rules.values()):
+            continue
+        station = watch.background_for(device, stations)
+        latest = latest_values([station.device])[station.device_id].get("pm10") if station else None
+        out[device.pk] = {"station": station, "value": latest[1] if latest else None,
+                          "at": latest[0] if latest else None}
+    return out
 
 
 def latest_readings(device: Device, *, limit: int = 50) -> QuerySet[Reading]:
@@ -183,11 +265,12 @@ def site_dashboard(project: Project, *, now: Any = None) -> dict[str, Any]:
     now = now or timezone.now()
     devices = list(devices_for(project))
     latest = latest_values(devices)
+    backgrounds = background_comparisons(devices, on=timezone.localtime(now).date())
     labels = _metric_labels()
     rows = []
     for d in devices:
         units = METRICS.get(d.kind, {})
-        rows.append({"device": d, "offline": d.is_offline(now), "values": [
+        rows.append({"device": d, "offline": d.is_offline(now), "background": backgrounds.get(d.pk), "values": [
             {"label": labels.get(m, m), "unit": units[m].unit, "value": v, "at": t}
             for m, (t, v) in latest[d.pk].items()]})
     open_alarms = list(alarms_for(project).filter(closed=False)[:50])

@@ -48,16 +48,18 @@ class Command(BaseCommand):
         self.stdout.write(" ".join(f"{k}={v}" for k, v in out.items()))
 
     def _background(self, division_code: str, device_id: str) -> None:
+        from minsheng.core.errors import MinshengError
         from minsheng.core.models import Division
-        from minsheng.telemetry.metrics import DeviceKind
-        from minsheng.telemetry.models import BackgroundStation, Device
+        from minsheng.telemetry.models import Device
+        from minsheng.telemetry.services import background_designate
 
         division = Division.objects.filter(code=division_code).first()
         device = Device.objects.filter(device_id=device_id).first()
         if division is None or device is None:
             raise CommandError("no such division or device")
-        if device.kind != DeviceKind.DUST:
-            raise CommandError("a background station must be a dust (PM10) device")
-        station, created = BackgroundStation.objects.update_or_create(device=device, defaults={
-            "division": division, "active": True})
-        self.stdout.write(f"{'registered' if created else 'updated'} {station}")
+        try:
+            station = background_designate(actor=None, division=division, device=device)
+        except MinshengError as exc:
+            reasons = [str(m) for msgs in exc.fields.values() for m in msgs] or [str(exc.message)]
+            raise CommandError("; ".join(reasons)) from None
+        self.stdout.write(f"registered {station}")
