@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from minsheng.console import views
@@ -6,7 +5,7 @@ from minsheng.console import views
 app_name = "console"
 urlpatterns = [
     path("login/", views.LoginView.as_view(), name="login"),
-    path("logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("logout/", views.LogoutView.as_view(), name="logout"),
     path("", views.home, name="home"),
     path("projects/", views.project_list, name="projects"),
     path("projects/new/", views.project_create, name="project_create"),

@@ -2,7 +2,8 @@
 
 Only records that never change after they are anchored: an inspection (with the digests of the photos
 it was recorded with, and confirmed progress), a photo the phone uploaded after its inspection (its
-own leaf), a village representative's observation, and a closed rectification order (closing is final)."""
+own leaf), a village representative's observation (with the digests of its photos), and a closed
+rectification order (closing is final)."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def photo_content(p: Any) -> dict[str, Any]:
 
 
 def observation_content(o: Any) -> dict[str, Any]:
-    return {
+    content = {
         "id": o.pk,
         "project": o.project.code,
         "village": o.village.code,
@@ -68,6 +69,12 @@ def observation_content(o: Any) -> dict[str, Any]:
         "concern": o.concern,
         "at": _time(o.observed_at),
     }
+    # The digests of its photos, only when it has some: an observation without photos keeps the
+    # content (and leaf) it was anchored with before photos existed.
+    photos = sorted(p.sha256 for p in o.photos.all())
+    if photos:
+        content["photos"] = photos
+    return content
 
 
 def register() -> None:

@@ -8,6 +8,7 @@ urlpatterns = [
     path("inspect/sw.js", views.inspect_sw, name="inspect_sw"),
     path("village/", views.village, name="village"),
     path("projects/<int:pk>/observations/", views.observations, name="observations"),
+    path("observation-photos/<int:pk>/", views.observation_photo, name="observation_photo"),
     path("projects/<int:pk>/supervision/", views.supervision, name="supervision"),
     path("projects/<int:pk>/supervision/logs/", views.log_add, name="log_add"),
     path("projects/<int:pk>/supervision/inspections/", views.inspection_add, name="inspection_add"),

@@ -53,6 +53,23 @@ class CloseForm(forms.Form):
     reinspection = forms.IntegerField(label=_("复查记录"), widget=forms.HiddenInput)
 
 
+class MultipleFileInput(forms.ClearableFileInput):
+    allow_multiple_selected = True
+
+
+class MultiplePhotoField(forms.FileField):
+    """Several photos in one field (the services check each one)."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", MultipleFileInput(attrs={"accept": "image/jpeg,image/png"}))
+        super().__init__(*args, **kwargs)
+
+    def clean(self, data, initial=None):
+        if isinstance(data, list | tuple):
+            return [super(MultiplePhotoField, self).clean(d, initial) for d in data if d]
+        return [super().clean(data, initial)] if data else []
+
+
 class ObservationForm(forms.Form):
     kind = forms.ChoiceField(label=_("看到的是哪方面的情况"), choices=ObservationKind.choices,
                              widget=forms.RadioSelect(attrs={"class": "form-check-input"}),
@@ -62,3 +79,5 @@ class ObservationForm(forms.Form):
                            help_text=_("写清楚在哪里、看到了什么，例如：村口管道沟挖开三天没有回填。"))
     concern = forms.BooleanField(label=_("需要监理或项目负责人来处理"), required=False,
                                  widget=forms.CheckboxInput(attrs={"class": "form-check-input"}))
+    photos = MultiplePhotoField(label=_("照片（可选，最多 6 张）"), required=False,
+                                help_text=_("JPEG 或 PNG；照片里的拍摄地点等信息会被删除后再保存。"))

@@ -223,3 +223,31 @@ class VillageObservation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.project.code} {self.observed_at:%Y-%m-%d}"
+
+
+def observation_photo_path(instance: ObservationPhoto, filename: str) -> str:
+    return f"observations/{instance.observation.project.code}/{instance.sha256}.jpg"
+
+
+class ObservationPhoto(models.Model):
+    """A photo a village representative took with an observation: checked and stored without EXIF
+    (construction.photos), as inspection photos are. Shown to the officers who can see the project."""
+
+    observation = models.ForeignKey(VillageObservation, on_delete=models.PROTECT, related_name="photos")
+    file = models.FileField(upload_to=observation_photo_path, max_length=255)
+    sha256 = models.CharField(max_length=64, db_index=True)
+    caption = models.CharField(_("说明"), max_length=128, blank=True)
+    # What the camera wrote (EXIF), kept for the record only: the stored file has no EXIF at all.
+    exif_taken_at = models.DateTimeField(null=True, blank=True, editable=False)
+    exif_latitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True, editable=False)
+    exif_longitude = models.DecimalField(max_digits=9, decimal_places=6, null=True, blank=True, editable=False)
+    uploaded_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name = _("监督照片")
+        verbose_name_plural = _("监督照片")
+        ordering = ["uploaded_at", "id"]
+        constraints = [models.UniqueConstraint(fields=["observation", "sha256"], name="observation_photo_once")]
+
+    def __str__(self) -> str:
+        return self.caption or self.sha256[:12]

@@ -134,6 +134,19 @@ class ObservationIn(Schema):
     observed_at: dt.datetime | None = None
 
 
+class ObservationPhotoOut(Schema):
+    id: int
+    sha256: str
+    caption: str
+    url: str = Field(..., description="the photo (JPEG without EXIF), for those who can see the project")
+
+    @staticmethod
+    def resolve_url(obj: Any) -> str:
+        from django.urls import reverse
+
+        return reverse("construction:observation_photo", args=[obj.pk])
+
+
 class ObservationOut(Schema):
     id: int
     project_id: int
@@ -143,3 +156,8 @@ class ObservationOut(Schema):
     observed_at: dt.datetime
     author: str = Field(alias="author.display_name")
     village: str = Field(alias="village.name")
+    photos: list[ObservationPhotoOut] = Field(..., description="photos taken with it (added in the console form)")
+
+    @staticmethod
+    def resolve_photos(obj: Any) -> list[Any]:
+        return list(obj.photos.all())

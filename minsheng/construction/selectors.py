@@ -12,6 +12,7 @@ from django.utils import timezone
 from minsheng.construction import progress
 from minsheng.construction.models import (
     ConfirmedProgress,
+    ObservationPhoto,
     ProgressReport,
     Rectification,
     RectificationStatus,
@@ -90,7 +91,15 @@ def progress_gap(project: Project) -> progress.ProjectGap:
 
 
 def observations_for(project: Project) -> QuerySet[VillageObservation]:
-    return project.village_observations.select_related("author", "village").order_by("-observed_at", "-id")
+    return (project.village_observations.select_related("author", "village").prefetch_related("photos")
+            .order_by("-observed_at", "-id"))
+
+
+def observation_photo_get(user: Any, *, pk: int) -> ObservationPhoto:
+    photo = ObservationPhoto.objects.filter(pk=pk, observation__project__in=projects_visible(user)).first()
+    if photo is None:
+        raise NotFound()
+    return photo
 
 
 def inspectable_projects(user: Any, *, limit: int = 200) -> list[Project]:

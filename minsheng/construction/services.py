@@ -23,6 +23,7 @@ from minsheng.construction.models import (
     InspectionPhoto,
     InspectorKind,
     ObservationKind,
+    ObservationPhoto,
     ProgressReport,
     Rectification,
     RectificationStatus,
@@ -360,8 +361,31 @@ def can_observe(user: User, project: Project) -> bool:
     return projects_visible(user).filter(pk=project.pk).exists()
 
 
+MAX_OBSERVATION_PHOTOS = 6
+
+
+def _clean_observation_photos(photos: list[dict[str, Any]],
+                              errors: dict[str, list[Any]]) -> list[tuple[bytes, Any, str]]:
+    """Each photo checked and re-encoded without EXIF, as inspection photos are (photos.py)."""
+    if len(photos) > MAX_OBSERVATION_PHOTOS:
+        errors["photos"] = [_("一条记录最多 %(n)d 张照片。") % {"n": MAX_OBSERVATION_PHOTOS}]
+        return []
+    cleaned = []
+    for photo in photos:
+        try:
+            data, camera = photo_checks.clean_photo_with_record(photo["file"], photo.get("name") or "photo.jpg")
+        except ValidationFailed as exc:
+            errors.setdefault("photos", []).extend(m for msgs in exc.fields.values() for m in msgs)
+            continue
+        cleaned.append((data, camera, str(photo.get("caption", "")).strip()[:128]))
+    return cleaned
+
+
 def observation_record(*, actor: User, project: Project, kind: str, text: str, concern: bool = False,
-                       observed_at: dt.datetime | None = None) -> VillageObservation:
+                       observed_at: dt.datetime | None = None,
+                       photos: list[dict[str, Any]] | None = None) -> VillageObservation:
+    """Record what a representative saw, with photos (dicts with file, name, caption) taken with it:
+    they are part of the observation's anchored content, so none can be added afterwards."""
     _visible(actor, project)
     if not can_observe(actor, project):
         raise PermissionDenied(_("只有本村的村民代表可以记录监督情况。"))
@@ -372,11 +396,21 @@ def observation_record(*, actor: User, project: Project, kind: str, text: str, c
     when = observed_at or timezone.now()
     if timezone.is_naive(when) or when > timezone.now() + CLOCK_SLACK or when < timezone.now() - PHOTO_MAX_AGE:
         errors["observed_at"] = [_("时间须在最近 7 天之内。")]
+    cleaned = _clean_observation_photos(photos or [], errors)
     if errors:
         raise ValidationFailed(fields=errors)
     with transaction.atomic():
         entry = VillageObservation.objects.create(project=project, author=actor, village=village_of(actor),
                                                   kind=kind, text=body, concern=bool(concern), observed_at=when)
+        for data, camera, caption in cleaned:
+            digest = hashlib.sha256(data).hexdigest()
+            if entry.photos.filter(sha256=digest).exists():
+                continue  # the same picture chosen twice
+            photo = ObservationPhoto(observation=entry, sha256=digest, caption=caption,
+                                     exif_taken_at=camera.taken_at, exif_latitude=camera.latitude,
+                                     exif_longitude=camera.longitude)
+            photo.file.save(f"{digest}.jpg", ContentFile(data), save=False)
+            photo.save()
         audit.record(actor=actor, action="village_observation.create", obj=entry, after=audit.snapshot(entry),
                      project_code=project.code, division_path=project.division_path)
         anchor_on_commit(kind="village_observation", project_code=project.code, record=entry, actor=actor)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -40,6 +40,7 @@ def _context(request: HttpRequest, project: Project, **forms_: Any) -> dict[str,
         "can_log": services.can_log(user, project),
         "can_inspect": services.inspector_kind_for(user, project) is not None,
         "observation_count": project.village_observations.count(),
+        "observations": selectors.observations_for(project)[:10],
         "has_water": bool(water_projects([project])),
         "log_form": forms_.get("log_form") or forms.LogForm(),
         "inspection_form": forms_.get("inspection_form") or forms.InspectionForm(),
@@ -113,26 +114,41 @@ def rectification_close(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("construction:supervision", pk=order.project_id)
 
 
+def offline_key(user: Any) -> str:
+    """The key of what the phone keeps for this user (the service worker's cache, the drafts
+    database): another user of the same phone never opens them. A keyed hash, not the user id."""
+    from django.utils.crypto import salted_hmac
+
+    if not getattr(user, "is_authenticated", False):
+        return "anonymous"
+    return salted_hmac("minsheng.construction.offline", str(user.pk)).hexdigest()[:20]
+
+
 @console_view
 def inspect(request: HttpRequest) -> HttpResponse:
     """The phone page for site inspections: works offline, keeps drafts on the phone, syncs later."""
     projects = selectors.inspectable_projects(request.user)
     lists = {p.domain: checklists.checklist_for(p.domain) for p in projects}
     lists[""] = checklists.checklist_for("")
-    return render(request, "construction/inspect.html", {"projects": projects, "checklists": lists})
+    return render(request, "construction/inspect.html", {"projects": projects, "checklists": lists,
+                                                         "offline_key": offline_key(request.user)})
 
 
 def inspect_sw(request: HttpRequest) -> HttpResponse:
+    """The service worker, per user: its cache is named after the user's offline key, so a new user on
+    the same phone gets a new worker that drops the previous user's cache when it takes over."""
     from django.templatetags.static import static
     from django.urls import reverse
 
     response = render(request, "construction/inspect_sw.js", {
+        "cache": f"ms-inspect-v2-{offline_key(request.user)}",
         "page": reverse("construction:inspect"), "css": static("vendor/tabler.min.css"),
         "app_css": static("minsheng/minsheng.css"), "own_css": static("minsheng/supervision.css"),
         "js": static("minsheng/inspect.js"), "htmx": static("vendor/htmx.min.js"),
         "console_js": static("minsheng/console.js"),
     }, content_type="application/javascript; charset=utf-8")
     response["Cache-Control"] = "no-cache"
+    response["Vary"] = "Cookie"
     return response
 
 
@@ -150,14 +166,25 @@ def observations(request: HttpRequest, pk: int) -> HttpResponse:
     """村民代表监督: the observations on one project; the form for a representative of its village."""
     project = project_get(request.user, pk=pk)
     if request.method == "POST":
-        form = forms.ObservationForm(request.POST)
+        form = forms.ObservationForm(request.POST, request.FILES)
         if form.is_valid():
+            data = dict(form.cleaned_data)
+            data["photos"] = [{"file": f, "name": f.name} for f in data.pop("photos")]
             with form_errors(form):
-                services.observation_record(actor=request.user, project=project, **form.cleaned_data)
+                services.observation_record(actor=request.user, project=project, **data)
                 messages.success(request, _("已记录，监理和项目负责人会看到。"))
                 return redirect("construction:observations", pk=pk)
         return render(request, OBSERVATIONS, _observation_context(request, project, form), status=400)
     return render(request, OBSERVATIONS, _observation_context(request, project))
+
+
+@console_view
+def observation_photo(request: HttpRequest, pk: int) -> HttpResponse:
+    """A village representative's photo (stored without EXIF), for those who can see the project."""
+    photo = selectors.observation_photo_get(request.user, pk=pk)
+    response = FileResponse(photo.file.open("rb"), content_type="image/jpeg")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
 
 
 @console_view

@@ -113,6 +113,39 @@ def test_offline_inspection_is_kept_on_the_phone_and_synced_once_back_online(bro
     assert not external, external
 
 
+INSPECT_CACHES = "caches.keys().then((k) => k.filter((n) => n.startsWith('ms-inspect-')))"
+
+
+def test_logging_out_drops_the_offline_pages_and_the_next_user_never_opens_them(browser, live_db, live_server,
+                                                                               org):
+    from playwright.sync_api import Error as BrowserError
+
+    url = live_server.url
+    ctx = browser.new_context(**PHONE)
+    ctx.set_default_timeout(15_000)
+    page = ctx.new_page()
+    _log_in(page, url, "a_supervisor")
+    page.goto(f"{url}/console/inspect/")
+    page.wait_for_function("navigator.serviceWorker.controller !== null")
+    page.wait_for_function(f"{INSPECT_CACHES}.then((k) => k.length > 0)")
+    first = page.evaluate(INSPECT_CACHES)
+    assert len(first) == 1 and first[0].startswith("ms-inspect-v2-")
+    page.get_by_role("button", name="退出登录").click()
+    page.wait_for_url(f"{url}/console/login/")
+    page.wait_for_function(f"{INSPECT_CACHES}.then((k) => k.length === 0)")
+    # Offline, the page the previous user had is gone: the worker has nothing to answer with.
+    ctx.set_offline(True)
+    with pytest.raises(BrowserError):
+        page.goto(f"{url}/console/inspect/")
+    ctx.set_offline(False)
+    page.goto(f"{url}/console/login/")
+    assert page.evaluate(INSPECT_CACHES) == []
+    _log_in(page, url, "a_inspector")
+    page.goto(f"{url}/console/inspect/")
+    page.wait_for_function(f"(old) => {INSPECT_CACHES}.then((k) => k.length === 1 && k[0] !== old)", arg=first[0])
+    ctx.close()
+
+
 def test_dashboards_and_village_pages_pass_axe(browser, live_db, live_server, org):
     project = project_in(org, "a", domain=Domain.WATER)
     village = make_division("990102001201", "东村", DivisionLevel.VILLAGE, org.town_a)
@@ -163,8 +196,17 @@ def test_dashboards_and_village_pages_pass_axe(browser, live_db, live_server, or
     page.evaluate("htmx.trigger('#live', 'every 30s')")
     page.evaluate("htmx.ajax('GET', location.pathname + '?live=1', {target: '#live', swap: 'outerHTML'})")
     page.wait_for_function("document.querySelectorAll('#live').length === 1")
+    # The device form and the background stations page (a housing officer may manage stations).
+    page.get_by_role("link", name="登记监测设备").click()
+    page.get_by_label("小型供水工程").wait_for()
+    _axe(page)
+    page.goto(f"{live_server.url}/console/stations/")
+    page.get_by_role("heading", name="指定背景站").wait_for()
+    _axe(page)
     page.goto(f"{live_server.url}/console/projects/{project.pk}/supervision/")
-    assert "村口管沟挖开三天没有回填" not in page.content()  # the list is on the observations page
+    # The latest observations are on the supervision page too; all of them on the observations page.
+    page.locator("#village-observations").get_by_text("村口管沟挖开三天没有回填").wait_for()
+    _axe(page)
     page.get_by_role("link", name="村民代表监督 (1)").click()
     page.get_by_text("村口管沟挖开三天没有回填").wait_for()
     desk.close()

@@ -1,17 +1,23 @@
 """Village representatives (村民代表): they record observations on the projects of their own village
 (or a project serving it that they were assigned to), nowhere else; the supervisor and the project
-owner see them and are notified."""
+owner see them and are notified. Photos taken with an observation."""
 
 from __future__ import annotations
 
+import io
 import json
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
+from PIL import Image
 
 from minsheng.accounts.roles import Role
 from minsheng.construction import services
-from minsheng.construction.models import VillageObservation
+from minsheng.construction.anchoring import observation_content
+from minsheng.construction.models import ObservationPhoto, VillageObservation
+from minsheng.construction.tests.conftest import jpeg_with_exif
+from minsheng.construction.tests.test_offline_api import jpeg_with_gps
 from minsheng.core.errors import NotFound, PermissionDenied, ValidationFailed
 from minsheng.core.models import DivisionLevel, Notification
 from minsheng.ledger.models import Leaf
@@ -111,3 +117,87 @@ def test_api(villages, org):
                                                     content_type="application/json")
     assert neighbour.status_code == 404
     assert VillageObservation.objects.count() == 1
+
+
+# ---------------------------------------------------------------------------------------------
+# photos: checked and stripped of EXIF/GPS as inspection photos are (construction/photos.py), part of
+# the observation's anchored content, shown on the supervision page to those who can see the project
+
+
+def _photo(data: bytes | None = None, name: str = "village.jpg") -> dict:
+    return {"file": io.BytesIO(data or jpeg_with_gps()), "name": name}
+
+
+def test_photos_are_stored_without_exif_and_anchored_with_the_observation(villages,
+                                                                           django_capture_on_commit_callbacks):
+    with django_capture_on_commit_callbacks(execute=True):
+        entry = services.observation_record(actor=villages["rep"], project=villages["own"], kind="quality",
+                                            text="管沟回填土里有建筑垃圾", photos=[_photo(), _photo(jpeg_with_exif())])
+    photos = list(entry.photos.all())
+    assert len(photos) == 2
+    for p in photos:
+        data = p.file.read()
+        assert not Image.open(io.BytesIO(data)).getexif() and b"Owner Name" not in data
+    gps = next(p for p in photos if p.exif_latitude is not None)
+    assert (str(gps.exif_latitude), str(gps.exif_longitude)) == ("30.050000", "119.606000")  # record only
+    assert observation_content(entry)["photos"] == sorted(p.sha256 for p in photos)
+    assert Leaf.objects.filter(record_model="construction.villageobservation", record_id=str(entry.pk)).exists()
+
+
+def test_an_observation_without_photos_keeps_its_earlier_content(villages):
+    entry = services.observation_record(actor=villages["rep"], project=villages["own"], kind="progress",
+                                        text="今天没有人施工")
+    assert "photos" not in observation_content(entry)
+
+
+def test_bad_photos_are_refused_and_nothing_is_written(villages):
+    for photos in ([_photo(b"not an image at all", "x.jpg")], [_photo() for _i in range(7)]):
+        with pytest.raises(ValidationFailed) as exc:
+            services.observation_record(actor=villages["rep"], project=villages["own"], kind="quality",
+                                        text="管沟回填土里有建筑垃圾", photos=photos)
+        assert exc.value.fields["photos"]
+    assert not VillageObservation.objects.exists() and not ObservationPhoto.objects.exists()
+
+
+def test_the_console_form_takes_photos_and_officers_see_them_on_the_supervision_page(villages, org):
+    rep = _client(villages["rep"])
+    project = villages["own"]
+    form = rep.get(f"/console/projects/{project.pk}/observations/").content.decode()
+    assert 'enctype="multipart/form-data"' in form and 'name="photos"' in form and "multiple" in form
+    response = rep.post(f"/console/projects/{project.pk}/observations/", {
+        "kind": "safety", "text": "脚手架没有挂安全网", "concern": "on",
+        "photos": [SimpleUploadedFile("a.jpg", jpeg_with_gps(), "image/jpeg"),
+                   SimpleUploadedFile("b.jpg", jpeg_with_exif(), "image/jpeg")]})
+    assert response.status_code == 302
+    photo = ObservationPhoto.objects.order_by("pk").first()
+    assert ObservationPhoto.objects.count() == 2
+    for officer in ("a_housing", "a_supervisor"):
+        c = _client(org.user(officer))
+        page = c.get(f"/console/projects/{project.pk}/supervision/").content.decode()
+        assert "脚手架没有挂安全网" in page and f"/console/observation-photos/{photo.pk}/" in page
+        served = c.get(f"/console/observation-photos/{photo.pk}/")
+        data = b"".join(served.streaming_content)
+        assert served.status_code == 200 and served["Content-Type"] == "image/jpeg"
+        assert not Image.open(io.BytesIO(data)).getexif()
+    api = _client(org.user("a_housing")).get(f"/api/v1/projects/{project.pk}/observations").json()
+    assert [p["url"] for p in api[0]["photos"]] == [
+        f"/console/observation-photos/{p.pk}/" for p in ObservationPhoto.objects.order_by("uploaded_at", "id")]
+
+
+def test_a_bad_upload_in_the_form_is_a_translated_error(villages):
+    rep = _client(villages["rep"])
+    project = villages["own"]
+    response = rep.post(f"/console/projects/{project.pk}/observations/", {
+        "kind": "safety", "text": "脚手架没有挂安全网",
+        "photos": [SimpleUploadedFile("a.jpg", b"GIF89a not really", "image/jpeg")]})
+    assert response.status_code == 400 and "照片" in response.content.decode()
+    assert not VillageObservation.objects.exists()
+
+
+def test_photos_are_not_served_to_those_who_cannot_see_the_project(villages, org):
+    entry = services.observation_record(actor=villages["rep"], project=villages["own"], kind="quality",
+                                        text="管沟回填土里有建筑垃圾", photos=[_photo()])
+    pk = entry.photos.get().pk
+    assert _client(villages["neighbour"]).get(f"/console/observation-photos/{pk}/").status_code == 404
+    assert _client(org.user("b_housing")).get(f"/console/observation-photos/{pk}/").status_code == 404
+    assert Client().get(f"/console/observation-photos/{pk}/").status_code == 302  # to the login page

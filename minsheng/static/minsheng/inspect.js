@@ -10,7 +10,9 @@
   var app = document.getElementById("inspect-app");
   if (!app || !window.indexedDB) { return; }
   var T = app.dataset;
-  var DB_NAME = "ms-inspections", STORE = "drafts";
+  // One drafts database per user (the page names the user's offline key): another user of the same
+  // phone never sees, nor sends under his own name, drafts that are not his.
+  var DB_NAME = "ms-inspections-" + (T.userKey || "anonymous"), STORE = "drafts";
   var form = document.getElementById("inspect-form");
   var checklists = JSON.parse(document.getElementById("checklists").textContent);
   var here = null, pending = [], syncing = false;
@@ -270,7 +272,9 @@
 
   // --- wiring --------------------------------------------------------------------------------
   if ("serviceWorker" in navigator && T.sw) {
-    navigator.serviceWorker.register(T.sw, {scope: T.scope}).catch(function () {});
+    // Checked on every load: the worker is per user, so another user's login brings a new one.
+    navigator.serviceWorker.register(T.sw, {scope: T.scope})
+      .then(function (reg) { return reg.update(); }).catch(function () {});
   }
   if (form) {
     $("i-time").value = localNow();
