@@ -281,7 +281,7 @@ TELEMETRY_ESCALATION_MINUTES = {"critical": 15, "major": 60, "minor": 240, "warn
 # (created by `minsheng migrate`).
 MINSHENG_REDIS_URL = env("MINSHENG_REDIS_URL", "")
 if MINSHENG_REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": MINSHENG_REDIS_URL,
+    CACHES = {"default": {"BACKEND": "minsheng.core.cache.SharedClientRedisCache", "LOCATION": MINSHENG_REDIS_URL,
                           "KEY_PREFIX": env("MINSHENG_CACHE_PREFIX", "minsheng")}}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.db.DatabaseCache",

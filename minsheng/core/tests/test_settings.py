@@ -51,3 +51,39 @@ def test_production_with_a_strong_key_from_a_file_starts(tmp_path):
 def test_development_starts_with_the_development_key(tmp_path):
     result = _import_settings(tmp_path)
     assert result.returncode == 0, result.stderr
+
+
+def test_the_redis_cache_reuses_one_client_per_pool_across_threads():
+    """One `redis.Redis` per connection pool (Django's own backend builds one per call), shared by
+    threads, on the real local Redis."""
+    import threading
+    import uuid
+
+    from minsheng.core.cache import SharedClientRedisCache
+
+    prefix = f"shared-client-{uuid.uuid4().hex[:8]}"
+    cache = SharedClientRedisCache("redis://127.0.0.1:6379/13", {"KEY_PREFIX": prefix})
+    client = cache._cache.get_client(write=True)
+    assert cache._cache.get_client(write=True) is client and cache._cache.get_client() is client
+    errors: list[BaseException] = []
+
+    def work(n: int) -> None:
+        try:
+            for i in range(50):
+                cache.set(f"k{n}-{i}", i, 60)
+                assert cache.get(f"k{n}-{i}") == i
+            assert cache.incr(f"k{n}-0", 5) == 5
+        except BaseException as exc:
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    try:
+        assert errors == [] and cache._cache.get_client(write=True) is client
+    finally:
+        keys = client.keys(f"{prefix}:*")  # only this test's keys (never FLUSHDB: tests share the server)
+        if keys:
+            client.delete(*keys)

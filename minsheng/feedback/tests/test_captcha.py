@@ -132,7 +132,7 @@ def test_limits_are_shared_across_cache_clients_on_real_redis(settings):
 
     prefix = f"h4b-test-{uuid.uuid4().hex[:8]}"
     location = f"redis://127.0.0.1:6379/{REDIS_DB}"
-    backend = "django.core.cache.backends.redis.RedisCache"
+    backend = "minsheng.core.cache.SharedClientRedisCache"  # what settings.py uses with MINSHENG_REDIS_URL
     settings.CACHES = settings.CACHES | {
         "process_a": {"BACKEND": backend, "LOCATION": location, "KEY_PREFIX": prefix},
         "process_b": {"BACKEND": backend, "LOCATION": location, "KEY_PREFIX": prefix},
