@@ -291,3 +291,12 @@ def test_demo_and_test_suppliers_carry_valid_codes(org):
     assert all(uscc.is_valid(code) for _name, code in demo.SUPPLIERS)
     assert len({code for _name, code in demo.SUPPLIERS}) == len(demo.SUPPLIERS)
     assert uscc.is_valid(supplier().credit_code) and uscc.is_valid(ocds_factories.supplier().credit_code)
+
+
+def test_the_supplier_pages_and_errors_are_in_english_too(org):
+    c = _client(org.user("a_housing"))
+    page = c.get("/console/procurement/suppliers/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Register a supplier" in page and "登记供应商" not in page
+    r = c.post("/console/procurement/suppliers/new/", {"name": "Bad code Ltd", "credit_code": WRONG_CHECK},
+               HTTP_ACCEPT_LANGUAGE="en")
+    assert r.status_code == 400 and "check character" in r.content.decode() and not Supplier.objects.exists()
