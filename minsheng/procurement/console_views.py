@@ -35,7 +35,7 @@ from minsheng.procurement.models import (
 )
 from minsheng.procurement.services.common import NOT_OFFICIALS, may_manage
 from minsheng.procurement.services.evaluation import can_score
-from minsheng.procurement.services.suppliers import may_manage_suppliers, require_supplier_manager
+from minsheng.procurement.services.suppliers import in_use, may_manage_suppliers, require_supplier_manager
 from minsheng.procurement.services.tenders import CANCELLABLE, TENDER_BUDGET_KINDS
 from minsheng.projects.selectors import project_get, projects_visible
 
@@ -435,8 +435,7 @@ def supplier_create(request: HttpRequest) -> HttpResponse:
 
 
 def _frozen_code(supplier: Supplier) -> str | None:
-    in_use = supplier.bids.exists() or supplier.awards.exists() or supplier.contracts.exists()
-    return supplier.credit_code if in_use else None
+    return supplier.credit_code if in_use(supplier) else None
 
 
 @console_view

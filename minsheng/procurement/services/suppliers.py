@@ -62,7 +62,7 @@ def _clean(data: dict[str, Any], *, supplier: Supplier | None) -> dict[str, Any]
         errors["contact_phone"] = [_("联系电话只能包含数字、空格和 + - ( )。")]
     code = uscc.normalise(data.get("credit_code", ""))
     problem = credit_code_error(code) if code else _("此项必填。")
-    if problem and code and supplier is not None and code == supplier.credit_code and _in_use(supplier):
+    if problem and code and supplier is not None and code == supplier.credit_code and in_use(supplier):
         problem = None  # a code registered before the check, frozen by its bids: the other fields stay editable
     if problem:
         errors["credit_code"] = [problem]
@@ -72,7 +72,7 @@ def _clean(data: dict[str, Any], *, supplier: Supplier | None) -> dict[str, Any]
             taken = taken.exclude(pk=supplier.pk)
         if taken.exists():
             errors["credit_code"] = [_("该统一社会信用代码已登记为其他供应商。")]
-        elif supplier is not None and code != supplier.credit_code and _in_use(supplier):
+        elif supplier is not None and code != supplier.credit_code and in_use(supplier):
             # Sealed bids are bound to the code (associated data) and OCDS parties are named by it.
             errors["credit_code"] = [_("该供应商已参与投标或签订合同，统一社会信用代码不能再修改。")]
     out["credit_code"] = code
@@ -81,7 +81,8 @@ def _clean(data: dict[str, Any], *, supplier: Supplier | None) -> dict[str, Any]
     return out
 
 
-def _in_use(supplier: Supplier) -> bool:
+def in_use(supplier: Supplier) -> bool:
+    """Has bid, been awarded or contracted: its credit code is then fixed."""
     return supplier.bids.exists() or supplier.awards.exists() or supplier.contracts.exists()
 
 
