@@ -15,7 +15,7 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -69,22 +69,33 @@ def run(
     *,
     base_url: str,
     witness: note.Signer,
-    log_key: note.Verifier,
+    log_key: note.Verifier | Sequence[note.Verifier],
     state_path: Path,
     fetch: Fetch = http_fetch,
     now: Callable[[], float] = time.time,
 ) -> dict[str, Any]:
+    """Fetch the newest checkpoint, check it is signed by one of the log's pinned keys (every key it has
+    published: after a rotation, checkpoints come signed by the new one) and consistent with the last one
+    seen, then co-sign it."""
+    pinned = [log_key] if isinstance(log_key, note.Verifier) else list(log_key)
+    if not pinned or len({k.name for k in pinned}) != 1:
+        raise WitnessError("give the log's public key(s), all with the log's name")
     base = base_url.rstrip("/")
     status, body = fetch("GET", f"{base}/ledger/v1/checkpoint", None)
     if status != 200:
         raise WitnessError(f"could not fetch the checkpoint (HTTP {status})")
     text = body.decode("utf-8")
-    try:
-        signed = note.verify_note(text, log_key)
-        cp = note.parse_checkpoint(signed.body)
-    except note.NoteError as exc:
-        raise WitnessError(f"checkpoint rejected: {exc}") from None
-    if cp.origin != log_key.name:
+    signed, last_error = None, None
+    for key in pinned:
+        try:
+            signed = note.verify_note(text, key)
+            cp = note.parse_checkpoint(signed.body)
+            break
+        except note.NoteError as exc:
+            signed, last_error = None, exc
+    if signed is None:
+        raise WitnessError(f"checkpoint rejected: {last_error}")
+    if cp.origin != pinned[0].name:
         raise WitnessError("checkpoint origin differs from the log key's name")
     state = State.load(state_path)
     hasher = merkle.Hasher("sha256")

@@ -119,3 +119,23 @@ def test_rotation_refuses_the_same_key_or_a_witness_key(anchored, signer):
         services.key_rotate(new=note.generate(TEST_ORIGIN, cosigner=True))
     with pytest.raises(ValidationFailed):
         services.key_rotate(new=note.generate("other.example/log"))
+
+
+def test_a_pull_witness_pinned_with_every_published_key_follows_a_rotation(rotated, client, tmp_path):
+    """The witness command pins all of the log's keys (`--log-key` repeated): after the rotation the
+    newest checkpoint is signed by the new key, and the witness still co-signs it; pinned with the old key
+    alone, it refuses."""
+    from minsheng.ledger import witness
+    from minsheng.ledger.models import Cosignature
+    from minsheng.ledger.tests.test_witness import _fetch_via
+
+    auditor = note.generate("audit.qingxi.example", cosigner=True)
+    services.witness_register(name=auditor.name, vkey=auditor.verifier.vkey, description="青溪市审计局")
+    fetch = _fetch_via(client)
+    with pytest.raises(witness.WitnessError, match="checkpoint rejected"):
+        witness.run(base_url="http://testserver", witness=auditor, log_key=[rotated["old"].verifier],
+                    state_path=tmp_path / "a.json", fetch=fetch)
+    done = witness.run(base_url="http://testserver", witness=auditor,
+                       log_key=[rotated["old"].verifier, rotated["new"].verifier],
+                       state_path=tmp_path / "b.json", fetch=fetch)
+    assert done["size"] == 5 and Cosignature.objects.count() == 1

@@ -147,7 +147,7 @@ class Command(BaseCommand):
             if not opts["url"]:
                 raise CommandError("give --url (pull mode) or --serve PORT")
             if opts["log_key"]:
-                log_key = note.parse_verifier(opts["log_key"][0])
+                log_key = [note.parse_verifier(text) for text in opts["log_key"]]  # every published key
             else:
                 status, raw = witness.http_fetch("GET", opts["url"].rstrip("/") + "/ledger/v1/keys", None)
                 if status != 200:
