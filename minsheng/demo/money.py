@@ -26,7 +26,8 @@ def generate_money(*, as_of: dt.date, seed: int) -> list[str]:
         f"{procurement.contracts} contracts, {procurement.variations} variations"
     )
     payments = generate_payments(as_of=as_of, seed=seed)
-    lines.append(f"Payments: {payments.payments} approved ({payments.anchored} anchored in the ledger)")
+    lines.append(f"Payments: {payments.payments} requests, {payments.signoffs} confirmed by their supervisor "
+                 f"({payments.anchored} confirmations and approvals anchored in the ledger)")
     lines.append(f"OCDS: {publish_all()} releases published")
     insight = generate_insight(seed=seed)
     flags = ", ".join(f"{kind} {n}" for kind, n in sorted(insight["flags"].items()) if n)

@@ -1,5 +1,7 @@
-"""What the evidence ledger anchors for finance: the finance approval of a disbursement (a PaymentDecision,
-which never changes once made), with the figures it approved."""
+"""What the evidence ledger anchors for finance: the finance approval of a disbursement and the supervisor's
+confirmation of the measured quantities (each a PaymentDecision, which never changes once made), with the figures
+they approved. A supervisor's confirmation also carries the quantities he confirmed; the content of the other
+steps is unchanged, so leaves already anchored still verify."""
 
 from __future__ import annotations
 
@@ -10,7 +12,7 @@ from minsheng.ledger import canonical, registry
 
 def decision_content(d: Any) -> dict[str, Any]:
     r = d.request
-    return {
+    content = {
         "id": d.pk,
         "payment": r.pk,
         "project": r.project.code,
@@ -27,6 +29,9 @@ def decision_content(d: Any) -> dict[str, Any]:
         "comment": d.comment,
         "at": canonical.format_time(d.at),
     }
+    if d.step == "supervisor":
+        content["measured_quantities"] = r.measured_quantities
+    return content
 
 
 def register() -> None:

@@ -13,6 +13,8 @@ from minsheng.core.errors import NotFound, ValidationFailed
 from minsheng.core.models import Division
 from minsheng.finance.schemas import (
     BudgetIn,
+    BudgetLineIn,
+    BudgetLinePatch,
     BudgetOut,
     CommentIn,
     DecisionIn,
@@ -20,6 +22,7 @@ from minsheng.finance.schemas import (
     PaymentIn,
     PaymentOut,
     RollupOut,
+    SignoffIn,
 )
 from minsheng.finance.selectors import budgets as budget_sel
 from minsheng.finance.selectors import evm as evm_sel
@@ -63,6 +66,30 @@ def budget_decide(request: HttpRequest, budget_id: int, payload: DecisionIn):
     return budget_sel.budget_version_get(request.user, pk=budget_id)
 
 
+@router.post("/budgets/{int:budget_id}/lines", response={201: BudgetOut},
+             summary="Add a line to a draft (or returned) version; the total is recomputed")
+def budget_line_add(request: HttpRequest, budget_id: int, payload: BudgetLineIn):
+    version = budget_sel.budget_version_get(request.user, pk=budget_id)
+    budget_svc.budget_line_add(actor=request.user, version=version, data=payload.dict())
+    return Status(201, budget_sel.budget_version_get(request.user, pk=budget_id))
+
+
+@router.patch("/budget-lines/{int:line_id}", response=BudgetOut,
+              summary="Change a draft version's line (the fields sent); returns the version with its new total")
+def budget_line_update(request: HttpRequest, line_id: int, payload: BudgetLinePatch):
+    line = budget_sel.budget_line_get(request.user, pk=line_id)
+    budget_svc.budget_line_update(actor=request.user, line=line, data=payload.dict(exclude_unset=True))
+    return budget_sel.budget_version_get(request.user, pk=line.version_id)
+
+
+@router.delete("/budget-lines/{int:line_id}", response=BudgetOut,
+               summary="Remove a draft version's line; returns the version with its new total")
+def budget_line_remove(request: HttpRequest, line_id: int):
+    line = budget_sel.budget_line_get(request.user, pk=line_id)
+    budget_svc.budget_line_remove(actor=request.user, line=line)
+    return budget_sel.budget_version_get(request.user, pk=line.version_id)
+
+
 @router.get("/projects/{int:project_id}/payment-requests", response=list[PaymentOut])
 def payment_list(request: HttpRequest, project_id: int):
     project = project_get(request.user, pk=project_id)
@@ -85,6 +112,14 @@ def payment_create(request: HttpRequest, project_id: int, payload: PaymentIn,
         measured_quantities=data["measured_quantities"], supervisor=supervisor, documents=data["documents"],
         currency=data["currency"], idempotency_key=idempotency_key)
     return Status(201 if created else 200, pay_sel.payment_get(request.user, pk=req.pk))
+
+
+@router.post("/payment-requests/{int:payment_id}/signoff", response=PaymentOut,
+             summary="The supervisor the request names confirms the measured quantities, or rejects them")
+def payment_signoff(request: HttpRequest, payment_id: int, payload: SignoffIn):
+    req = pay_sel.payment_get(request.user, pk=payment_id)
+    pay_svc.payment_signoff(actor=request.user, request=req, confirm=payload.confirm, comment=payload.comment)
+    return pay_sel.payment_get(request.user, pk=payment_id)
 
 
 def _decide(request: HttpRequest, payment_id: int, approve: bool, comment: str):

@@ -4,8 +4,10 @@
 justification and a spending standard on every line) for every project whose 概算 the demo city has already
 approved, plus funding commitments and arrivals; the totals are the project's own 估算/概算 figures, so the
 gate history stays consistent. `generate_payments` pays the contracts the procurement demo signed: one request
-per milestone that has fallen due, approved by the department and then by finance (never the same person),
-mostly paid, the latest still in the pipeline; each finance approval is anchored in the evidence ledger.
+per milestone that has fallen due, whose measured quantities the project's supervisor confirms himself, then
+approved by the department and then by finance (never the same person), mostly paid, the latest still in the
+pipeline (some still waiting for the supervisor); each supervisor confirmation and each finance approval is
+anchored in the evidence ledger.
 
 Rows are written directly (as the city generator does), in one transaction each."""
 
@@ -76,6 +78,7 @@ class Made:
     commitments: int = 0
     arrivals: int = 0
     payments: int = 0
+    signoffs: int = 0
     anchored: int = 0
     notes: list[str] = field(default_factory=list)
 
@@ -187,6 +190,7 @@ def _funding(project: Project, design: Decimal, officer: User, started: dt.date,
 
 
 def generate_payments(*, as_of: dt.date, seed: int) -> Made:
+    from minsheng.finance.services.payments import SIGNOFF_KIND
     from minsheng.ledger import services as ledger
     from minsheng.procurement.models import Contract, ContractStatus, Variation
 
@@ -228,18 +232,32 @@ def generate_payments(*, as_of: dt.date, seed: int) -> Made:
                 paid_project += amount
                 invoice_day = min(as_of, milestone.due_date + dt.timedelta(days=rng.randint(1, 10)))
                 last = n == len(due) - 1
-                status = PaymentStatus.PAID if not last or (as_of - invoice_day).days > 20 else (
-                    PaymentStatus.APPROVED if rng.random() < 0.5 else PaymentStatus.DEPT_APPROVED)
+                status = PaymentStatus.PAID
+                if last and (as_of - invoice_day).days <= 20:
+                    draw = rng.random()
+                    status = (PaymentStatus.APPROVED if draw < 0.4 else PaymentStatus.DEPT_APPROVED if draw < 0.7
+                              else PaymentStatus.AWAITING_SIGNOFF)
+                # The supervisor named in the request confirms the quantities himself, after it was made.
+                signed = None if status == PaymentStatus.AWAITING_SIGNOFF else _at(invoice_day, 14)
                 req = PaymentRequest.objects.create(
                     project=project, contract=contract, milestone=milestone, amount=amount,
                     invoice_number=f"{contract.supplier.credit_code[-6:]}{invoice_day:%y%m%d}{n + 1:02d}",
                     invoice_amount=amount, invoice_date=invoice_day,
                     measured_quantities=[{"item": milestone.title, "quantity": "1", "unit": "项"}],
-                    supervisor_signoff=supervisor.user, signed_off_at=_at(invoice_day, 9), requested_by=requester,
+                    supervisor_signoff=supervisor.user, signed_off_at=signed, requested_by=requester,
                     requested_at=_at(invoice_day, 11), status=status,
                     paid_on=min(as_of, invoice_day + dt.timedelta(days=12)) if status == PaymentStatus.PAID else None,
                     payment_voucher=f"ZF{invoice_day:%Y%m%d}{n + 1:03d}" if status == PaymentStatus.PAID else "")
                 req.evidence.set(docs)
+                made.payments += 1
+                if signed is None:
+                    continue
+                signoff = PaymentDecision.objects.create(request=req, step=PaymentDecision.Step.SUPERVISOR,
+                                                         decided_by=supervisor.user, approve=True,
+                                                         comment="已核对现场，计量属实", at=signed)
+                to_anchor.append({"kind": SIGNOFF_KIND, "project_code": project.code, "record": signoff,
+                                  "actor": supervisor.user.pk, "actor_role": supervisor.user.role, "at": signed})
+                made.signoffs += 1
                 PaymentDecision.objects.create(request=req, step=PaymentDecision.Step.DEPARTMENT, decided_by=dept,
                                                approve=True, comment="计量属实，同意", at=_at(invoice_day, 15))
                 if status != PaymentStatus.DEPT_APPROVED:
@@ -248,7 +266,6 @@ def generate_payments(*, as_of: dt.date, seed: int) -> Made:
                                                        approve=True, comment="同意拨付", at=at)
                     to_anchor.append({"kind": "disbursement", "project_code": project.code, "record": d,
                                       "actor": fin.pk, "actor_role": fin.role, "at": at})
-                made.payments += 1
         to_anchor.sort(key=lambda i: i["at"])
         for start in range(0, len(to_anchor), 500):
             ledger.anchor_many(to_anchor[start:start + 500])

@@ -36,6 +36,15 @@ class DecisionForm(forms.Form):
     comment = forms.CharField(label=_("意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
+class SignoffForm(forms.Form):
+    """The supervisor's own confirmation of the measured quantities."""
+
+    confirm = forms.TypedChoiceField(label=_("计量确认"), coerce=lambda v: v == "1", widget=forms.RadioSelect,
+                                     choices=[("1", _("确认计量属实")), ("0", _("退回（申请终止）"))])
+    comment = forms.CharField(label=_("意见"), required=False, widget=forms.Textarea(attrs={"rows": 2}),
+                              help_text=_("退回时必须写明理由。"))
+
+
 class CopyForm(forms.Form):
     kind = forms.ChoiceField(label=_("新版本类别"), choices=BudgetKind.choices)
 

@@ -191,6 +191,8 @@ class FundingArrival(models.Model):
 
 
 class PaymentStatus(models.TextChoices):
+    # A new request waits for the supervisor it names to confirm the measured quantities himself.
+    AWAITING_SIGNOFF = "awaiting_signoff", _("待监理确认")
     SUBMITTED = "submitted", _("待部门审核")
     DEPT_APPROVED = "dept_approved", _("待财政审核")
     APPROVED = "approved", _("已批准拨付")
@@ -220,7 +222,7 @@ class PaymentRequest(models.Model):
         related_name="+",
         verbose_name=_("监理签认"),
     )
-    signed_off_at = models.DateTimeField(null=True, blank=True)
+    signed_off_at = models.DateTimeField(_("监理确认时间"), null=True, blank=True)
     evidence = models.ManyToManyField(Document, blank=True, related_name="payment_requests", verbose_name=_("证明材料"))
     status = models.CharField(_("状态"), max_length=16, choices=PaymentStatus.choices, default=PaymentStatus.SUBMITTED)
     requested_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
@@ -236,6 +238,9 @@ class PaymentRequest(models.Model):
         indexes = [
             models.Index(fields=["project", "status"], name="payment_project_status_idx"),
             models.Index(fields=["invoice_number"], name="payment_invoice_idx"),
+            # The other arm of the duplicate-invoice check (payments and insight): same amount and date
+            # (then the same supplier, through the contract).
+            models.Index(fields=["invoice_amount", "invoice_date"], name="payment_inv_amount_date_idx"),
         ]
         constraints = [models.CheckConstraint(condition=Q(amount__gt=0), name="payment_amount_positive")]
 
@@ -245,6 +250,7 @@ class PaymentRequest(models.Model):
 
 class PaymentDecision(models.Model):
     class Step(models.TextChoices):
+        SUPERVISOR = "supervisor", _("监理确认")
         DEPARTMENT = "department", _("部门审核")
         FINANCE = "finance", _("财政审核")
 

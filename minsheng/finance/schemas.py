@@ -20,6 +20,19 @@ class BudgetLineIn(Schema):
     funding_source: str = "county"
 
 
+class BudgetLinePatch(Schema):
+    """Only the fields sent change; the others keep their values."""
+
+    category: str | None = None
+    item: str | None = None
+    quantity: str | None = None
+    unit: str | None = None
+    unit_cost: str | None = None
+    justification: str | None = None
+    standard: str | None = None
+    funding_source: str | None = None
+
+
 class BudgetLineOut(Schema):
     id: int
     category: str
@@ -71,6 +84,12 @@ class CommentIn(Schema):
     comment: str = ""
 
 
+class SignoffIn(Schema):
+    confirm: bool = Field(..., description="true: the measured quantities are confirmed; false: rejected (ends "
+                                           "the request; comment required)")
+    comment: str = ""
+
+
 class QuantityIn(Schema):
     item: str
     quantity: str
@@ -109,6 +128,7 @@ class PaymentOut(Schema):
     invoice_date: dt.date
     measured_quantities: list[dict]
     supervisor_signoff: int | None = Field(None, alias="supervisor_signoff_id")
+    signed_off_at: dt.datetime | None
     status: str
     requested_by: int = Field(..., alias="requested_by_id")
     requested_at: dt.datetime

@@ -17,7 +17,7 @@ from minsheng.console.errors import console_view, form_errors
 from minsheng.core.errors import NotFound
 from minsheng.core.models import Division
 from minsheng.finance import forms
-from minsheng.finance.models import BudgetAdjustment, BudgetLine, BudgetStatus, PaymentStatus
+from minsheng.finance.models import BudgetAdjustment, BudgetStatus, PaymentStatus
 from minsheng.finance.selectors import budgets as budget_sel
 from minsheng.finance.selectors import evm as evm_sel
 from minsheng.finance.selectors import payments as pay_sel
@@ -40,8 +40,15 @@ def _budget_context(request: HttpRequest, project: Project, **extra: Any) -> dic
                            if a.status == BudgetAdjustment.Status.PENDING}
     bound_line = extra.pop("line_form", None)
     line_version = extra.get("line_version")
+    bound_edit = extra.pop("edit_form", None)
+    edit_line = extra.get("edit_line")
     for v in versions:
         v.editable = v.status in (BudgetStatus.DRAFT, BudgetStatus.REJECTED)
+        v.line_rows = list(v.lines.all())
+        if v.editable:
+            for line in v.line_rows:
+                line.edit_form = bound_edit if (bound_edit is not None and edit_line == line.pk) else forms.LineForm(
+                    auto_id=f"l{line.pk}-%s", initial={f: getattr(line, f) for f in budget_svc.LINE_FIELDS})
         v.decidable = v.status == BudgetStatus.SUBMITTED and v.pk not in pending_adjustments and \
             budget_svc.can_approve(user, v)
         v.approver_label = budget_svc.approver_label(project, v.total)
@@ -110,12 +117,24 @@ def _budget_url(project_id: int) -> str:
 
 @console_view
 @require_POST
+def line_update(request: HttpRequest, pk: int) -> HttpResponse:
+    line = budget_sel.budget_line_get(request.user, pk=pk)
+    version = line.version
+    form = forms.LineForm(request.POST, auto_id=f"l{line.pk}-%s")
+    if form.is_valid():
+        with form_errors(form):
+            budget_svc.budget_line_update(actor=request.user, line=line, data=form.cleaned_data)
+            messages.success(request, _("明细已修改，合计已重新计算。"))
+            return redirect(f"{_budget_url(version.project_id)}#version-{version.pk}")
+    return render(request, BUDGET, _budget_context(request, version.project, edit_form=form, edit_line=line.pk),
+                  status=400)
+
+
+@console_view
+@require_POST
 def line_remove(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        line = BudgetLine.objects.select_related("version").get(pk=pk)
-    except BudgetLine.DoesNotExist:
-        raise NotFound() from None
-    version = budget_sel.budget_version_get(request.user, pk=line.version_id)  # scoped
+    line = budget_sel.budget_line_get(request.user, pk=pk)
+    version = line.version
     budget_svc.budget_line_remove(actor=request.user, line=line)
     messages.success(request, _("明细已删除，合计已重新计算。"))
     return redirect(f"{_budget_url(version.project_id)}#version-{version.pk}")
@@ -251,7 +270,7 @@ def payment_create(request: HttpRequest, pk: int) -> HttpResponse:
                 invoice_amount=cd["invoice_amount"], invoice_date=cd["invoice_date"],
                 measured_quantities=form.quantity_rows(), supervisor=supervisor.user if supervisor else None,
                 documents=cd["documents"], idempotency_key=request.POST.get("idempotency_key") or None)
-            messages.success(request, _("拨付申请已提交，等待部门审核。"))
+            messages.success(request, _("拨付申请已提交，等待监理确认计量。"))
             return redirect("finance:payment", pk=req.pk)
     return render(request, PAYMENTS, _payments_context(request, project, form), status=400)
 
@@ -267,14 +286,36 @@ def payment_list(request: HttpRequest) -> HttpResponse:
 
 
 @console_view
+def payment_signoffs(request: HttpRequest) -> HttpResponse:
+    """The requests waiting for the signed-in supervisor to confirm their measured quantities."""
+    return render(request, "finance/payment_signoffs.html",
+                  {"payments": pay_sel.payments_awaiting_signoff(request.user)[:200]})
+
+
+@console_view
 def payment_detail(request: HttpRequest, pk: int) -> HttpResponse:
     req = pay_sel.payment_get(request.user, pk=pk)
     steps = {d.step: d for d in req.decisions.all()}
     return render(request, "finance/payment_detail.html", {
-        "req": req, "dept": steps.get("department"), "fin": steps.get("finance"),
+        "req": req, "sup": steps.get("supervisor"), "dept": steps.get("department"), "fin": steps.get("finance"),
+        "can_signoff": pay_svc.can_signoff(request.user, req), "signoff_form": forms.SignoffForm(),
         "can_decide": pay_svc.can_decide(request.user, req), "can_pay": pay_svc.can_mark_paid(request.user, req),
         "decision_form": forms.DecisionForm(), "paid_form": forms.PaidForm(initial={"paid_on": timezone.localdate()}),
     })
+
+
+@console_view
+@require_POST
+def payment_signoff(request: HttpRequest, pk: int) -> HttpResponse:
+    req = pay_sel.payment_get(request.user, pk=pk)
+    form = forms.SignoffForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请选择确认或退回。"))
+        return redirect("finance:payment", pk=pk)
+    pay_svc.payment_signoff(actor=request.user, request=req, **form.cleaned_data)
+    messages.success(request, _("已确认计量，申请转主管部门审核。") if form.cleaned_data["confirm"]
+                     else _("已退回，申请终止。"))
+    return redirect("finance:payment", pk=pk)
 
 
 @console_view

@@ -48,7 +48,7 @@ SPLIT_KINDS = [FlagKind.SPLIT_NEAR_THRESHOLD, FlagKind.SPLIT_SAME_SUPPLIER, Flag
 PAYMENT_KINDS = [FlagKind.DUPLICATE_INVOICE]
 BENFORD_KINDS = [FlagKind.BENFORD_DEPARTMENT, FlagKind.BENFORD_SUPPLIER]
 COMPETITIVE = ("open", "invited")
-LIVE_PAYMENT = ("submitted", "dept_approved", "approved", "paid")
+LIVE_PAYMENT = ("awaiting_signoff", "submitted", "dept_approved", "approved", "paid")
 CHUNK = 2000
 
 

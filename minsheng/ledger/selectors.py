@@ -254,6 +254,7 @@ KIND_LABELS = {
     "gate_approval": _("关口审批"),
     "document": _("项目文件"),
     "disbursement": _("资金拨付"),
+    "measurement_signoff": _("监理计量确认"),
     "bid_commitment": _("投标承诺"),
     "material_acceptance": _("材料验收"),
     "inspection": _("检查记录"),

@@ -14,6 +14,7 @@ from minsheng.core.errors import NotFound
 from minsheng.finance.models import (
     BudgetAdjustment,
     BudgetKind,
+    BudgetLine,
     BudgetStatus,
     BudgetVersion,
     FundingArrival,
@@ -27,7 +28,8 @@ from minsheng.projects.selectors import projects_visible
 ORDER = [BudgetKind.ESTIMATE, BudgetKind.DESIGN, BudgetKind.BUDGET, BudgetKind.FINAL]
 ZERO = Decimal(0)
 # Payments that count against limits: everything not refused.
-LIVE_PAYMENTS = [PaymentStatus.SUBMITTED, PaymentStatus.DEPT_APPROVED, PaymentStatus.APPROVED, PaymentStatus.PAID]
+LIVE_PAYMENTS = [PaymentStatus.AWAITING_SIGNOFF, PaymentStatus.SUBMITTED, PaymentStatus.DEPT_APPROVED,
+                 PaymentStatus.APPROVED, PaymentStatus.PAID]
 
 
 def budget_versions(user: Any, project: Project) -> QuerySet[BudgetVersion]:
@@ -42,6 +44,15 @@ def budget_version_get(user: Any, *, pk: int) -> BudgetVersion:
             "project", "project__division", "project__lead_department", "prepared_by", "approved_by"
         ).get(pk=pk, project__in=projects_visible(user))
     except (BudgetVersion.DoesNotExist, ValueError):
+        raise NotFound() from None
+
+
+def budget_line_get(user: Any, *, pk: int) -> BudgetLine:
+    try:
+        return BudgetLine.objects.select_related(
+            "version", "version__project", "version__project__division", "version__project__lead_department"
+        ).get(pk=pk, version__project__in=projects_visible(user))
+    except (BudgetLine.DoesNotExist, ValueError):
         raise NotFound() from None
 
 

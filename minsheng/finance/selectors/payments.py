@@ -32,6 +32,12 @@ def payment_get(user: Any, *, pk: int) -> PaymentRequest:
         raise NotFound() from None
 
 
+def payments_awaiting_signoff(user: Any) -> QuerySet[PaymentRequest]:
+    """The requests waiting for `user`, the supervisor they name, to confirm the measured quantities."""
+    return payments_visible(user).filter(status=PaymentStatus.AWAITING_SIGNOFF, supervisor_signoff=user).order_by(
+        "requested_at", "id")
+
+
 def public_payments(project: Project) -> QuerySet[PaymentRequest]:
     """What the public portal shows: approved and paid disbursements, with no personal data."""
     return PaymentRequest.objects.filter(

@@ -279,30 +279,36 @@ def budget_version_copy(*, actor: User, source: BudgetVersion, kind: str | None 
 
 
 def _editable(actor: User, version: BudgetVersion) -> BudgetVersion:
+    """The version, locked, when `actor` may prepare it and it is still a draft (or returned): a submitted,
+    approved or superseded version's lines never change."""
     _require_prepare(actor, version.project)
-    locked = BudgetVersion.objects.select_for_update().get(pk=version.pk)
+    locked = BudgetVersion.objects.select_for_update().select_related("project").get(pk=version.pk)
     if locked.status not in (BudgetStatus.DRAFT, BudgetStatus.REJECTED):
-        raise Conflict(_("只能修改编制中或已退回的预算版本。"))
+        raise Conflict(_("只能修改编制中或已退回的预算版本，已提交或已批准的版本不能修改。"))
     return locked
 
 
 @transaction.atomic
 def budget_line_add(*, actor: User, version: BudgetVersion, data: dict[str, Any]) -> BudgetLine:
-    line = clean_line(data)
+    """Add a line to a draft with the same checks as creating the version; the total is recomputed."""
     locked = _editable(actor, version)
+    line = clean_line(data)
     position = (locked.lines.aggregate(m=Max("position"))["m"] or 0) + 1
     obj = BudgetLine.objects.create(version=locked, position=position, **line)
     _recompute_total(locked)
     audit.record(actor=actor, action="budget.line_add", obj=obj, after=audit.snapshot(obj),
-                 project_code=version.project.code, division_path=version.project.division_path)
+                 project_code=locked.project.code, division_path=locked.project.division_path)
     return obj
 
 
 @transaction.atomic
 def budget_line_update(*, actor: User, line: BudgetLine, data: dict[str, Any]) -> BudgetLine:
+    """Change a draft's line (the fields given; the others keep their values) with the same checks as creating
+    it; the total is recomputed. Bad input: nothing is written."""
+    locked = _editable(actor, line.version)
+    line = BudgetLine.objects.select_for_update().get(pk=line.pk, version=locked)
     merged = {f: getattr(line, f) for f in LINE_FIELDS} | {k: v for k, v in data.items() if k in LINE_FIELDS}
     clean = clean_line(merged)
-    locked = _editable(actor, line.version)
     before = audit.snapshot(line)
     for key, value in clean.items():
         setattr(line, key, value)
@@ -315,6 +321,7 @@ def budget_line_update(*, actor: User, line: BudgetLine, data: dict[str, Any]) -
 
 @transaction.atomic
 def budget_line_remove(*, actor: User, line: BudgetLine) -> None:
+    """Remove a draft's line; the total is recomputed."""
     locked = _editable(actor, line.version)
     audit.record(actor=actor, action="budget.line_remove", obj=line, before=audit.snapshot(line),
                  project_code=locked.project.code, division_path=locked.project.division_path)

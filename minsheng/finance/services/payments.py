@@ -1,6 +1,7 @@
-"""Disbursements: a request against a contract milestone with its evidence, department then finance approval,
-limits (milestone, contract value plus approved variations, approved budget), duplicate invoices, the ledger
-anchor and the `finance.payment_approved` event. Above procurement in the layering (decision 0004)."""
+"""Disbursements: a request against a contract milestone with its evidence; the supervisor it names confirms the
+measured quantities himself; then department then finance approval; limits (milestone, contract value plus
+approved variations, approved budget), duplicate invoices, the ledger anchors and the `finance.payment_approved`
+event. Above procurement in the layering (decision 0004)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import Q, Sum
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -20,6 +22,7 @@ from minsheng.core import audit
 from minsheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from minsheng.core.events import send_on_commit
 from minsheng.core.money import parse_yuan
+from minsheng.core.services import notify
 from minsheng.finance.models import PaymentDecision, PaymentRequest, PaymentStatus
 from minsheng.finance.selectors.budgets import LIVE_PAYMENTS, approved_cap
 from minsheng.finance.services.budgets import check_currency
@@ -31,6 +34,9 @@ from minsheng.projects.selectors import projects_visible
 
 ZERO = Decimal(0)
 EVENT_APPROVED = "finance.payment_approved"
+# The ledger kind of a supervisor's confirmation of the measured quantities (the finance approval is a
+# "disbursement").
+SIGNOFF_KIND = "measurement_signoff"
 
 
 def _visible(user: User, project: Project) -> None:
@@ -44,6 +50,16 @@ def can_request(user: User, project: Project) -> bool:
 
 def _on_line(user: User, project: Project) -> bool:
     return user.division_id is not None and project.division_path.startswith(user.division.path)
+
+
+def _is_project_supervisor(user: User, project_id: int) -> bool:
+    return ProjectMember.objects.filter(project_id=project_id, user=user, role=MemberRole.SUPERVISOR).exists()
+
+
+def can_signoff(user: User, req: PaymentRequest) -> bool:
+    """Only the supervisor the request names, still a supervisor of the project, and never the requester."""
+    return (req.status == PaymentStatus.AWAITING_SIGNOFF and user.is_active and user.pk == req.supervisor_signoff_id
+            and user.pk != req.requested_by_id and _is_project_supervisor(user, req.project_id))
 
 
 def can_approve_department(user: User, req: PaymentRequest) -> bool:
@@ -181,9 +197,10 @@ def payment_request_create(*, actor: User, milestone: ContractMilestone, amount:
     except ValidationFailed as exc:
         errors.update(exc.fields)
     quantities = _clean_quantities(measured_quantities, errors)
-    if supervisor is None or not ProjectMember.objects.filter(project=project, user=supervisor,
-                                                               role=MemberRole.SUPERVISOR).exists():
+    if supervisor is None or not _is_project_supervisor(supervisor, project.pk):
         errors.setdefault("supervisor", []).append(_("须由本项目的监理签认计量结果。"))
+    elif supervisor.pk == actor.pk:
+        errors.setdefault("supervisor", []).append(_("申请人不能自己签认计量结果。"))
     doc_ids = sorted({int(d) for d in documents or []})
     docs = list(Document.objects.filter(project=project, pk__in=doc_ids))
     if not doc_ids:
@@ -203,7 +220,8 @@ def payment_request_create(*, actor: User, milestone: ContractMilestone, amount:
     req = PaymentRequest(
         project=project, contract=contract, milestone=milestone, amount=value, currency=currency,
         invoice_number=number, invoice_amount=inv_amount, invoice_date=inv_date, measured_quantities=quantities,
-        supervisor_signoff=supervisor, signed_off_at=timezone.now(), requested_by=actor, idempotency_key=key)
+        supervisor_signoff=supervisor, status=PaymentStatus.AWAITING_SIGNOFF, requested_by=actor,
+        idempotency_key=key)
     try:
         with transaction.atomic():
             req.save()
@@ -217,6 +235,11 @@ def payment_request_create(*, actor: User, milestone: ContractMilestone, amount:
     audit.record(actor=actor, action="payment.request", obj=req, after=audit.snapshot(req),
                  project_code=project.code, division_path=project.division_path)
     send_on_commit("finance.payment_requested", payment_id=req.pk)
+    text = _("拨付申请待您确认计量：%(p)s，%(a)s 元（发票 %(i)s）") % {
+        "p": project.name, "a": f"{value:,.2f}", "i": number}
+    link = reverse("finance:payment", args=[req.pk])
+    transaction.on_commit(lambda: notify(recipient=supervisor, kind="payment.signoff", text=str(text), link=link,
+                                         dedupe_key=f"payment-signoff:{req.pk}"))
     return req, True
 
 
@@ -259,7 +282,60 @@ def _check_limits(project: Project, contract: Contract, milestone: ContractMiles
 def _locked(req: PaymentRequest) -> PaymentRequest:
     return PaymentRequest.objects.select_for_update(of=("self",)).select_related(
         "project", "project__division", "project__lead_department", "contract", "contract__supplier",
-        "milestone").get(pk=req.pk)
+        "milestone", "requested_by").get(pk=req.pk)
+
+
+@transaction.atomic
+def payment_signoff(*, actor: User, request: PaymentRequest, confirm: bool, comment: str = "") -> PaymentRequest:
+    """The supervisor the request names confirms the measured quantities himself — the request then goes to the
+    department — or rejects them with a reason, which ends the request. A confirmation sets `signed_off_at` and
+    is anchored in the evidence ledger with the quantities it confirmed."""
+    _visible(actor, request.project)
+    req = _locked(request)
+    if req.status != PaymentStatus.AWAITING_SIGNOFF:
+        raise Conflict(_("该申请不在待监理确认状态（%(s)s）。") % {"s": PaymentStatus(req.status).label})
+    if not can_signoff(actor, req):
+        raise PermissionDenied(_("只有申请中指定的本项目监理本人才能确认计量结果。"))
+    comment = str(comment or "").strip()
+    if not confirm and not comment:
+        raise ValidationFailed(fields={"comment": [_("退回时请写明理由。")]})
+    now = timezone.now()
+    try:
+        with transaction.atomic():
+            decision = PaymentDecision.objects.create(request=req, step=PaymentDecision.Step.SUPERVISOR,
+                                                      decided_by=actor, approve=confirm, comment=comment, at=now)
+    except IntegrityError:
+        raise Conflict(_("该申请已由监理处理，请刷新。")) from None
+    changes: dict[str, Any] = {"status": PaymentStatus.SUBMITTED if confirm else PaymentStatus.REJECTED}
+    if confirm:
+        changes["signed_off_at"] = now
+    changed = PaymentRequest.objects.filter(pk=req.pk, status=req.status).update(**changes)
+    if changed != 1:
+        raise Conflict(_("该申请已被他人处理，请刷新。"))
+    before = {"status": req.status, "signed_off_at": None}
+    for key, value in changes.items():
+        setattr(req, key, value)
+    audit.record(actor=actor, action="payment.signoff_confirm" if confirm else "payment.signoff_reject", obj=req,
+                 before=before, after={"status": req.status, "signed_off_at": req.signed_off_at, "comment": comment},
+                 project_code=req.project.code, division_path=req.project.division_path)
+    if confirm:
+        anchor_on_commit(kind=SIGNOFF_KIND, project_code=req.project.code, record=decision, actor=actor)
+    else:
+        text = _("监理退回了拨付申请：%(p)s，%(a)s 元（%(c)s）") % {
+            "p": req.project.name, "a": f"{req.amount:,.2f}", "c": comment}
+        link = reverse("finance:payment", args=[req.pk])
+        requester = req.requested_by
+        transaction.on_commit(lambda: notify(recipient=requester, kind="payment.signoff_rejected", text=str(text),
+                                             link=link))
+    return req
+
+
+_DECISION_ACTIONS = {
+    (PaymentDecision.Step.DEPARTMENT, True): "payment.department_approve",
+    (PaymentDecision.Step.DEPARTMENT, False): "payment.department_reject",
+    (PaymentDecision.Step.FINANCE, True): "payment.finance_approve",
+    (PaymentDecision.Step.FINANCE, False): "payment.finance_reject",
+}
 
 
 @transaction.atomic
@@ -268,6 +344,8 @@ def payment_decide(*, actor: User, request: PaymentRequest, approve: bool, comme
     evidence ledger and sends `finance.payment_approved` after commit."""
     _visible(actor, request.project)
     req = _locked(request)
+    if req.status == PaymentStatus.AWAITING_SIGNOFF:
+        raise Conflict(_("监理尚未确认计量结果，不能审核。"))
     if req.status not in (PaymentStatus.SUBMITTED, PaymentStatus.DEPT_APPROVED):
         raise Conflict(_("该申请已处理（%(s)s）。") % {"s": PaymentStatus(req.status).label})
     if not can_decide(actor, req):
@@ -293,7 +371,7 @@ def payment_decide(*, actor: User, request: PaymentRequest, approve: bool, comme
         raise Conflict(_("该申请已被他人处理，请刷新。"))
     before = {"status": req.status}
     req.status = new_status
-    audit.record(actor=actor, action=f"payment.{step}_{'approve' if approve else 'reject'}", obj=req,
+    audit.record(actor=actor, action=_DECISION_ACTIONS[(step, approve)], obj=req,
                  before=before, after={"status": new_status, "comment": comment},
                  project_code=req.project.code, division_path=req.project.division_path)
     if new_status == PaymentStatus.APPROVED:

@@ -81,6 +81,13 @@ def payment_args(org: Org, milestone: ContractMilestone, doc: Document, **kw: An
     } | kw
 
 
+def signoff(org: Org, req: PaymentRequest, who: str = "a_supervisor") -> PaymentRequest:
+    """The supervisor the request names confirms its measured quantities (through the service)."""
+    from minsheng.finance.services.payments import payment_signoff
+
+    return payment_signoff(actor=org.user(who), request=req, confirm=True, comment="计量属实")
+
+
 def paid(req: PaymentRequest, on: dt.date | None = None) -> PaymentRequest:
     PaymentRequest.objects.filter(pk=req.pk).update(status="paid", paid_on=on or timezone.localdate(),
                                                     payment_voucher="PZ-1")
@@ -90,8 +97,9 @@ def paid(req: PaymentRequest, on: dt.date | None = None) -> PaymentRequest:
 
 def matrix_objects(org: Org, county: str, project: Project, contract: Contract) -> dict[str, Any]:
     """For the API permission matrix, on the county's project (approved 概算 and a contract from procurement's
-    matrix objects): a draft 预算, a submitted 预算 small enough for the county finance officer, a milestone,
-    and a payment request submitted by the county's 发改 officer (so the housing officer may approve it)."""
+    matrix objects): a draft 预算 and its line, a submitted 预算 small enough for the county finance officer, a
+    milestone, a payment request the supervisor has confirmed, submitted by the county's 发改 officer (so the
+    housing officer may approve it), and one still waiting for county a's supervisor to confirm it."""
     from minsheng.finance.models import BudgetKind, BudgetStatus
 
     officer = org.user(f"{county}_housing")
@@ -109,9 +117,17 @@ def matrix_objects(org: Org, county: str, project: Project, contract: Contract) 
         project=project, contract=contract, milestone=milestone, amount=Decimal(2000), invoice_number=f"MX-{county}",
         invoice_amount=Decimal(2000), invoice_date=timezone.localdate() - dt.timedelta(days=3),
         measured_quantities=[{"item": "矩阵", "quantity": "1", "unit": "项"}], requested_by=org.user(f"{county}_drc"))
+    awaiting = PaymentRequest.objects.create(
+        project=project, contract=contract, milestone=milestone, amount=Decimal(1500), invoice_number=f"MS-{county}",
+        invoice_amount=Decimal(1500), invoice_date=timezone.localdate() - dt.timedelta(days=2),
+        measured_quantities=[{"item": "矩阵", "quantity": "1", "unit": "项"}], requested_by=org.user(f"{county}_drc"),
+        supervisor_signoff=org.user("a_supervisor"), status="awaiting_signoff")
     doc = Document.objects.filter(project=project).first()
+    draft = version(1, BudgetStatus.DRAFT)
     return {
-        "budget_draft": version(1, BudgetStatus.DRAFT),
+        "budget_draft": draft,
+        "budget_line": draft.lines.get(),
+        "payment_signoff": awaiting,
         "budget": version(2, BudgetStatus.SUBMITTED),
         "payment": payment,
         "payment_body": {
@@ -132,4 +148,12 @@ def matrix_body(method: str, path: str, objs: dict[str, Any]) -> dict[str, Any] 
         return {"comment": "同意"}
     if path == "/payment-requests/{payment_id}/reject":
         return {"comment": "计量不符"}
+    if path == "/payment-requests/{payment_id}/signoff":
+        return {"confirm": True, "comment": "计量属实"}
+    if (method, path) == ("POST", "/budgets/{budget_id}/lines"):
+        return line()
+    if (method, path) == ("PATCH", "/budget-lines/{line_id}"):
+        return {"quantity": "2"}
+    if (method, path) == ("DELETE", "/budget-lines/{line_id}"):
+        return {}
     return None

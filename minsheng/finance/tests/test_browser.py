@@ -1,7 +1,8 @@
 """Budgets, payments and earned value in a real browser (Playwright, Debian chromium): an officer drafts a 预算
 line by line and submits it, finance approves it; a payment request passes the department and finance steps;
 the project page loads the EVM panel and draws the S-curve; the roll-up and the public payments section
-render. axe-core on every page: serious or critical violations fail."""
+render; the supervisor confirms the measured quantities from his list before the department acts; a draft's line
+is edited in place. axe-core on every page: serious or critical violations fail."""
 
 from __future__ import annotations
 
@@ -59,10 +60,17 @@ def test_budget_payment_and_evm_pages(page, live_server, money):  # noqa: F811 -
     version = BudgetVersion.objects.get(project=project, kind="budget")
     form = page.locator(f"#version-{version.pk}")
     form.get_by_text("添加明细").click()
-    for name, value in (("item", "外墙保温"), ("quantity", "1200"), ("unit", "m²"), ("unit_cost", "85.5"),
+    for name, value in (("item", "外墙保温"), ("quantity", "1200"), ("unit", "m²"), ("unit_cost", "80"),
                         ("justification", "按施工图计量"), ("standard", "省定额 A-10-12")):
         form.locator(f"#v{version.pk}-{name}").fill(value)
     form.get_by_role("button", name="添加").click()
+    page.wait_for_selector(f"#version-{version.pk} >> text=96000.00")
+    line = version.lines.get()
+    edit = page.locator(f"#line-{line.pk}")
+    edit.locator("summary").click()
+    edit.locator(f"#l{line.pk}-unit_cost").fill("85.5")
+    edit.get_by_role("button", name="保存修改").click()
+    page.wait_for_selector("text=明细已修改，合计已重新计算。")
     page.wait_for_selector(f"#version-{version.pk} >> text=102600.00")
     _shot(page, "budget-draft")
     axe_check(page)
@@ -94,6 +102,17 @@ def test_budget_payment_and_evm_pages(page, live_server, money):  # noqa: F811 -
     finally:
         _shot(page, "payment-submitted")
     req = PaymentRequest.objects.get(invoice_number="FP20260001")
+    axe_check(page)
+
+    # The supervisor it names confirms the measured quantities himself, from his list.
+    _switch(page, live_server, "a_supervisor")
+    page.goto(f"{base}/console/finance/payments/signoff/")
+    assert "FP20260001" in page.locator("#payment-table").inner_text()
+    axe_check(page)
+    page.goto(f"{base}/console/finance/payments/{req.pk}/")
+    page.get_by_label("确认计量属实").check()
+    page.get_by_role("button", name="提交确认意见").click()
+    page.wait_for_selector("text=已确认计量，申请转主管部门审核。")
     axe_check(page)
 
     for who in ("a_housing2", "a_finance"):

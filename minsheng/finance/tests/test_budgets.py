@@ -59,6 +59,77 @@ def test_line_amount_is_quantity_times_unit_cost_rounded_to_the_fen_and_total_fo
     assert BudgetVersion.objects.get(pk=v.pk).total == Decimal("100.02")
 
 
+def test_only_the_preparer_edits_the_lines_of_a_draft_and_never_after_submission(org, project):
+    v = _create(org, project)
+    line = v.lines.get()
+    for who, error in (("a_finance", PermissionDenied), ("a_auditor", PermissionDenied), ("b_housing", NotFound)):
+        with pytest.raises(error):
+            svc.budget_line_add(actor=org.user(who), version=v, data=f.line())
+        with pytest.raises(error):
+            svc.budget_line_update(actor=org.user(who), line=line, data={"quantity": "1"})
+        with pytest.raises(error):
+            svc.budget_line_remove(actor=org.user(who), line=line)
+    svc.budget_submit(actor=org.user("a_housing"), version=v)
+    before = (list(BudgetLine.objects.values_list("pk", "amount")),
+              AuditEvent.objects.filter(action__startswith="budget.line_").count())
+    edits = (lambda: svc.budget_line_add(actor=org.user("a_housing"), version=v, data=f.line()),
+             lambda: svc.budget_line_update(actor=org.user("a_housing"), line=line, data={"quantity": "1"}),
+             lambda: svc.budget_line_remove(actor=org.user("a_housing"), line=line))
+    for call in edits:  # submitted
+        with pytest.raises(Conflict):
+            call()
+    assert svc.budget_decide(actor=org.user("a_finance"), version=v, approve=True).status == BudgetStatus.APPROVED
+    for call in edits:  # approved
+        with pytest.raises(Conflict):
+            call()
+    assert (list(BudgetLine.objects.values_list("pk", "amount")),
+            AuditEvent.objects.filter(action__startswith="budget.line_").count()) == before
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("unit_cost", "-5", "金额必须大于零。"),
+    ("unit_cost", "0", "金额必须大于零。"),
+    ("unit_cost", "12.345", "金额最多保留两位小数。"),
+    ("quantity", "-1", "数量必须大于零。"),
+    ("quantity", "1.0001", "数量最多保留三位小数。"),
+    ("category", "bribes", "费用类别无效。"),
+    ("justification", "", "请写明测算依据"),
+    ("standard", " ", "此项为必填项。"),
+    ("funding_source", "lottery", "资金来源无效。"),
+])
+def test_bad_line_edits_are_refused_and_nothing_is_written(org, project, field, value, message):
+    v = _create(org, project)
+    line = v.lines.get()
+    before = (list(BudgetLine.objects.values_list("pk", *budget_fields())), BudgetVersion.objects.get(pk=v.pk).total,
+              AuditEvent.objects.count())
+    with pytest.raises(ValidationFailed) as exc:
+        svc.budget_line_update(actor=org.user("a_housing"), line=line, data={field: value})
+    assert message in str(exc.value.fields[field][0])
+    with pytest.raises(ValidationFailed) as exc:
+        svc.budget_line_add(actor=org.user("a_housing"), version=v, data=f.line(**{field: value}))
+    assert message in str(exc.value.fields[field][0])
+    assert (list(BudgetLine.objects.values_list("pk", *budget_fields())), BudgetVersion.objects.get(pk=v.pk).total,
+            AuditEvent.objects.count()) == before
+
+
+def budget_fields() -> tuple[str, ...]:
+    return (*svc.LINE_FIELDS, "amount")
+
+
+def test_line_edits_are_audited(org, project):
+    v = _create(org, project)
+    added = svc.budget_line_add(actor=org.user("a_housing"), version=v, data=f.line(quantity="2", unit_cost="10"))
+    svc.budget_line_update(actor=org.user("a_housing"), line=added, data={"quantity": "3"})
+    svc.budget_line_remove(actor=org.user("a_housing"), line=added)
+    events = list(AuditEvent.objects.filter(object_type="finance.budgetline").order_by("id").values_list(
+        "action", "project_code"))
+    assert events == [("budget.line_add", project.code), ("budget.line_update", project.code),
+                      ("budget.line_remove", project.code)]
+    update = AuditEvent.objects.get(action="budget.line_update")
+    assert set(update.before) == set(update.after) == {"quantity", "amount"}
+    assert Decimal(update.before["amount"]) == 20 and Decimal(update.after["amount"]) == 30
+
+
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("unit_cost", "-5", "金额必须大于零。"),
     ("unit_cost", "abc", "请输入数字金额（元）。"),

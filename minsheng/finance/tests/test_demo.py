@@ -68,6 +68,16 @@ def _run() -> tuple[str, dict]:
             "statuses": set(PaymentRequest.objects.values_list("status", flat=True)),
             "anchored": Leaf.objects.filter(kind="disbursement").count(),
             "approved_finance": PaymentDecision.objects.filter(step="finance").count(),
+            "signoffs_anchored": Leaf.objects.filter(kind="measurement_signoff").count(),
+            "signoffs": PaymentDecision.objects.filter(step="supervisor").count(),
+            # every request past the supervisor went through his own confirmation, before the department
+            "confirmed_first": all(
+                (sup := next((d for d in r.decisions.all() if d.step == "supervisor"), None)) is not None
+                and sup.approve and sup.decided_by_id == r.supervisor_signoff_id and r.signed_off_at == sup.at
+                and r.requested_at < sup.at < min(d.at for d in r.decisions.all() if d.step != "supervisor")
+                for r in PaymentRequest.objects.exclude(status="awaiting_signoff").prefetch_related("decisions")),
+            "awaiting_untouched": all(r.signed_off_at is None and not r.decisions.exists()
+                                      for r in PaymentRequest.objects.filter(status="awaiting_signoff")),
             "all_approved": not BudgetVersion.objects.exclude(status=BudgetStatus.APPROVED).exists(),
         }
         digest = _digest()
@@ -84,7 +94,10 @@ def test_demo_budgets_and_payments_are_consistent_and_deterministic():
     assert facts["payments"].payments >= 3 and facts["contract_ok"]
     assert facts["requester_never_approves"] and facts["steps_differ"]
     assert PaymentStatus.PAID in facts["statuses"]
-    assert facts["anchored"] == facts["approved_finance"] == facts["payments"].anchored
+    assert facts["confirmed_first"] and facts["awaiting_untouched"]
+    assert facts["signoffs_anchored"] == facts["signoffs"] == facts["payments"].signoffs > 0
+    assert facts["anchored"] == facts["approved_finance"]
+    assert facts["payments"].anchored == facts["anchored"] + facts["signoffs_anchored"]
     second, _facts = _run()
     assert second == first
 

@@ -1,5 +1,6 @@
-"""Disbursements: evidence, limits, duplicate invoices, idempotency, two-step approval with separation of
-duties, the ledger anchor and the `finance.payment_approved` event."""
+"""Disbursements: evidence, limits, duplicate invoices, idempotency, the supervisor's own confirmation of the
+measured quantities, two-step approval with separation of duties, the ledger anchors and the
+`finance.payment_approved` event."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from django.utils import timezone
 
 from minsheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from minsheng.core.events import subscribe
-from minsheng.core.models import AuditEvent
+from minsheng.core.models import AuditEvent, Notification
 from minsheng.finance.models import PaymentDecision, PaymentRequest, PaymentStatus
 from minsheng.finance.services import payments as svc
 from minsheng.finance.tests import factories as f
@@ -28,9 +29,10 @@ def _count():
     return (PaymentRequest.objects.count(), AuditEvent.objects.count())
 
 
-def test_request_with_evidence_is_created(money):
+def test_request_with_evidence_is_created_and_waits_for_its_supervisor(money):
     req = _create(money)
-    assert req.status == PaymentStatus.SUBMITTED and req.supervisor_signoff == money.org.user("a_supervisor")
+    assert req.status == PaymentStatus.AWAITING_SIGNOFF and req.supervisor_signoff == money.org.user("a_supervisor")
+    assert req.signed_off_at is None and not req.decisions.exists()  # the requester claims no sign-off
     assert list(req.evidence.all()) == [money.doc] and req.measured_quantities[0]["quantity"] == "400"
 
 
@@ -105,8 +107,17 @@ def test_cumulative_payments_may_not_pass_the_contract_plus_approved_variations(
 
 def test_rejected_requests_do_not_count_against_limits(money):
     req = _create(money, amount="300000", invoice_amount="300000")
-    svc.payment_decide(actor=money.approver, request=req, approve=False, comment="计量有误")
+    svc.payment_decide(actor=money.approver, request=f.signoff(money.org, req), approve=False, comment="计量有误")
+    req = _create(money, amount="300000", invoice_amount="300000")
+    svc.payment_signoff(actor=money.org.user("a_supervisor"), request=req, confirm=False, comment="现场未完成")
     _create(money, amount="300000", invoice_amount="300000")
+
+
+def test_requests_awaiting_the_supervisor_count_against_limits(money):
+    _create(money, amount="300000", invoice_amount="300000")  # milestone 1 is 300,000
+    with pytest.raises(ValidationFailed) as exc:
+        _create(money, amount="1", invoice_amount="1")
+    assert exc.value.code == "over_limit"
 
 
 def test_payments_may_not_pass_the_approved_budget(money):
@@ -174,13 +185,13 @@ def test_who_may_request(money):
 
 
 def _approved(money, req):
-    req = svc.payment_decide(actor=money.approver, request=req, approve=True, comment="同意")
+    req = svc.payment_decide(actor=money.approver, request=f.signoff(money.org, req), approve=True, comment="同意")
     return svc.payment_decide(actor=money.org.user("a_finance"), request=req, approve=True, comment="同意")
 
 
 def test_department_then_finance_with_separation_of_duties(money, django_capture_on_commit_callbacks):
     org = money.org
-    req = _create(money)
+    req = f.signoff(org, _create(money))
     for who, error in (("a_housing", PermissionDenied),  # the requester
                        ("a_finance", PermissionDenied),  # finance before the department
                        ("a_contractor", NotFound), ("a_supervisor", PermissionDenied), ("b_housing", NotFound)):
@@ -210,7 +221,7 @@ def test_department_then_finance_with_separation_of_duties(money, django_capture
 
 
 def test_sysadmin_cannot_approve_both_steps(money):
-    req = _create(money)
+    req = f.signoff(money.org, _create(money))
     admin = money.org.user("admin")
     req = svc.payment_decide(actor=admin, request=req, approve=True)
     with pytest.raises(PermissionDenied):
@@ -218,13 +229,13 @@ def test_sysadmin_cannot_approve_both_steps(money):
 
 
 def test_rejection_needs_a_reason_and_sends_nothing(money, django_capture_on_commit_callbacks):
-    req = _create(money)
+    req = f.signoff(money.org, _create(money))
     with pytest.raises(ValidationFailed):
         svc.payment_decide(actor=money.approver, request=req, approve=False)
     with django_capture_on_commit_callbacks(execute=True) as callbacks:
         req = svc.payment_decide(actor=money.approver, request=req, approve=False, comment="发票与计量不符")
     assert req.status == PaymentStatus.REJECTED and callbacks == []
-    assert not Leaf.objects.filter(record_model="finance.paymentdecision").exists()
+    assert not Leaf.objects.filter(record_model="finance.paymentdecision", kind="disbursement").exists()
 
 
 def test_mark_paid(money):
@@ -250,3 +261,111 @@ def test_anchored_content_verifies(money):
     decision = PaymentDecision.objects.get(request=req, step="finance")
     content = registry.get("finance.paymentdecision").content(decision)
     assert content["amount"] == "100000.00" and content["supplier"] == money.contract.supplier.credit_code
+
+
+# --- the supervisor's confirmation -------------------------------------------------------------------------------
+
+def test_the_named_supervisor_is_notified_when_a_request_awaits_him(money, django_capture_on_commit_callbacks):
+    from django.urls import reverse
+
+    with django_capture_on_commit_callbacks(execute=True):
+        req = _create(money)
+    note = Notification.objects.get(recipient=money.org.user("a_supervisor"), kind="payment.signoff")
+    assert note.link == reverse("finance:payment", args=[req.pk]) and req.invoice_number in note.text
+    assert not Notification.objects.filter(kind="payment.signoff").exclude(pk=note.pk).exists()
+
+
+def test_department_cannot_approve_before_the_supervisor_confirms(money):
+    req = _create(money)
+    assert not svc.can_decide(money.approver, req)
+    with pytest.raises(Conflict):
+        svc.payment_decide(actor=money.approver, request=req, approve=True)
+    assert PaymentRequest.objects.get(pk=req.pk).status == PaymentStatus.AWAITING_SIGNOFF
+    assert not PaymentDecision.objects.exists()
+
+
+def test_only_the_supervisor_the_request_names_confirms(money):
+    from minsheng.accounts.roles import Role
+    from minsheng.projects.models import MemberRole, ProjectMember
+    from minsheng.testing.factories import UserFactory
+
+    org = money.org
+    other = UserFactory(username="a_supervisor2", role=Role.SUPERVISOR, organisation="另一监理公司")
+    ProjectMember.objects.create(project=money.project, user=other, role=MemberRole.SUPERVISOR)
+    req = _create(money)
+    before = (PaymentDecision.objects.count(), AuditEvent.objects.count())
+    for actor, error in ((org.user("a_housing"), PermissionDenied),  # the requester
+                         (money.approver, PermissionDenied), (org.user("a_finance"), PermissionDenied),
+                         (org.user("admin"), PermissionDenied),  # nor the administrator
+                         (other, PermissionDenied),  # another supervisor of the project
+                         (org.user("b_housing"), NotFound), (org.user("a_contractor"), NotFound)):
+        with pytest.raises(error):
+            svc.payment_signoff(actor=actor, request=req, confirm=True)
+        assert not svc.can_signoff(actor, PaymentRequest.objects.get(pk=req.pk))
+    assert (PaymentDecision.objects.count(), AuditEvent.objects.count()) == before
+    # no longer the project's supervisor: may not confirm either
+    ProjectMember.objects.filter(project=money.project, user=org.user("a_supervisor")).delete()
+    with pytest.raises((PermissionDenied, NotFound)):
+        svc.payment_signoff(actor=org.user("a_supervisor"), request=req, confirm=True)
+
+
+def test_confirmation_sets_signed_off_at_is_audited_and_anchored(money, django_capture_on_commit_callbacks):
+    from minsheng.ledger import registry
+
+    sup = money.org.user("a_supervisor")
+    req = _create(money)
+    with django_capture_on_commit_callbacks(execute=True):
+        req = svc.payment_signoff(actor=sup, request=req, confirm=True, comment="已核对现场")
+    req.refresh_from_db()
+    decision = PaymentDecision.objects.get(request=req, step="supervisor")
+    assert req.status == PaymentStatus.SUBMITTED and req.signed_off_at == decision.at
+    assert decision.decided_by == sup and decision.approve and decision.comment == "已核对现场"
+    event = AuditEvent.objects.get(action="payment.signoff_confirm")
+    assert event.actor == sup and event.project_code == money.project.code
+    assert event.after["status"] == "submitted" and event.after["signed_off_at"]
+    leaf = Leaf.objects.get(record_model="finance.paymentdecision", record_id=str(decision.pk))
+    assert leaf.kind == svc.SIGNOFF_KIND and leaf.project_code == money.project.code
+    content = registry.get("finance.paymentdecision").content(decision)
+    assert content["step"] == "supervisor" and content["measured_quantities"] == req.measured_quantities
+    assert svc.can_decide(money.approver, req)
+    with pytest.raises(Conflict):  # confirmed once
+        svc.payment_signoff(actor=sup, request=req, confirm=True)
+    # the department and finance steps follow as before
+    req = svc.payment_decide(actor=money.approver, request=req, approve=True)
+    req = svc.payment_decide(actor=money.org.user("a_finance"), request=req, approve=True)
+    assert req.status == PaymentStatus.APPROVED
+    assert set(PaymentDecision.objects.filter(request=req).values_list("step", flat=True)) == {
+        "supervisor", "department", "finance"}
+
+
+def test_supervisor_rejection_needs_a_reason_and_ends_the_request(money, django_capture_on_commit_callbacks):
+    sup = money.org.user("a_supervisor")
+    req = _create(money)
+    before = (PaymentDecision.objects.count(), AuditEvent.objects.count())
+    with pytest.raises(ValidationFailed) as exc:
+        svc.payment_signoff(actor=sup, request=req, confirm=False, comment="  ")
+    assert "comment" in exc.value.fields
+    assert (PaymentDecision.objects.count(), AuditEvent.objects.count()) == before
+    assert PaymentRequest.objects.get(pk=req.pk).status == PaymentStatus.AWAITING_SIGNOFF
+    with django_capture_on_commit_callbacks(execute=True):
+        req = svc.payment_signoff(actor=sup, request=req, confirm=False, comment="外墙保温只完成 300 m²")
+    req.refresh_from_db()
+    assert req.status == PaymentStatus.REJECTED and req.signed_off_at is None
+    assert AuditEvent.objects.filter(action="payment.signoff_reject").count() == 1
+    assert not Leaf.objects.filter(record_model="finance.paymentdecision").exists()
+    note = Notification.objects.get(recipient=money.org.user("a_housing"), kind="payment.signoff_rejected")
+    assert "300 m²" in note.text
+    for call in (lambda: svc.payment_signoff(actor=sup, request=req, confirm=True),
+                 lambda: svc.payment_decide(actor=money.approver, request=req, approve=True)):
+        with pytest.raises(Conflict):
+            call()
+
+
+def test_the_requester_cannot_name_himself_as_supervisor(money):
+    from minsheng.projects.models import MemberRole, ProjectMember
+
+    admin = money.org.user("admin")
+    ProjectMember.objects.create(project=money.project, user=admin, role=MemberRole.SUPERVISOR)
+    with pytest.raises(ValidationFailed) as exc:
+        _create(money, who="admin", supervisor=admin)
+    assert "supervisor" in exc.value.fields and not PaymentRequest.objects.exists()

@@ -90,6 +90,15 @@ def test_payment_detail_steps_and_buttons(money):
     url = reverse("finance:payment", args=[req.pk])
     assert "提交审核意见" not in _client(org.user("a_housing")).get(url).content.decode()
     approver = _client(money.approver)
+    page = approver.get(url).content.decode()
+    assert "提交审核意见" not in page and "提交确认意见" not in page  # the supervisor first
+    supervisor = _client(org.user("a_supervisor"))
+    page = supervisor.get(url).content.decode()
+    assert "提交确认意见" in page and "待本人确认" in page
+    r = supervisor.post(reverse("finance:payment_signoff", args=[req.pk]), {"confirm": "1"})
+    assert r.status_code == 302
+    req.refresh_from_db()
+    assert req.status == PaymentStatus.SUBMITTED and req.signed_off_at is not None
     assert "提交审核意见" in approver.get(url).content.decode()
     approver.post(reverse("finance:payment_decide", args=[req.pk]), {"approve": "1", "comment": "同意"})
     fin = _client(org.user("a_finance"))
@@ -141,9 +150,87 @@ def test_portal_project_page_lists_approved_payments_without_personal_data(money
     req, _ = pay_svc.payment_request_create(actor=org.user("a_housing"), **f.payment_args(org, money.m1, money.doc))
     _pending, _ = pay_svc.payment_request_create(actor=org.user("a_housing"), **f.payment_args(
         org, money.m1, money.doc, amount="5555", invoice_amount="5555"))
-    pay_svc.payment_decide(actor=money.approver, request=req, approve=True)
+    pay_svc.payment_decide(actor=money.approver, request=f.signoff(org, req), approve=True)
     pay_svc.payment_decide(actor=org.user("a_finance"), request=req, approve=True)
     page = Client().get(reverse("portal:project", args=[money.project.code])).content.decode()
     assert 'id="payments"' in page and "100000.00" in page and money.contract.supplier.name in page
     assert "5555.00" not in page  # not yet approved
     assert req.invoice_number not in page and money.approver.display_name not in page
+
+
+def test_the_supervisor_sees_the_requests_awaiting_him_and_confirms_or_rejects(money):
+    org = money.org
+    first, _ = pay_svc.payment_request_create(actor=org.user("a_housing"), **f.payment_args(
+        org, money.m1, money.doc, invoice_number="WAIT-1"))
+    second, _ = pay_svc.payment_request_create(actor=org.user("a_housing"), **f.payment_args(
+        org, money.m1, money.doc, invoice_number="WAIT-2", amount="5000", invoice_amount="5000"))
+    supervisor = _client(org.user("a_supervisor"))
+    listing = reverse("finance:payment_signoffs")
+    page = supervisor.get(reverse("console:home")).content.decode()
+    assert listing in page  # the navigation links the list for a supervisor
+    page = supervisor.get(listing).content.decode()
+    assert "WAIT-1" in page and "WAIT-2" in page
+    for who in ("a_housing", "a_finance"):  # not theirs to confirm
+        assert "WAIT-1" not in _client(org.user(who)).get(listing).content.decode()
+    assert listing not in _client(org.user("a_housing")).get(reverse("console:home")).content.decode()
+    # only the named supervisor may act; a refusal is a page, not a crash, and writes nothing
+    r = _client(money.approver).post(reverse("finance:payment_signoff", args=[first.pk]), {"confirm": "1"})
+    assert r.status_code == 403
+    assert _client(org.user("b_housing")).post(reverse("finance:payment_signoff", args=[first.pk]),
+                                               {"confirm": "1"}).status_code == 404
+    r = supervisor.post(reverse("finance:payment_signoff", args=[second.pk]), {"confirm": "0", "comment": ""})
+    assert r.status_code == 400 and "退回时请写明理由" in r.content.decode()
+    assert PaymentRequest.objects.get(pk=second.pk).status == PaymentStatus.AWAITING_SIGNOFF
+    supervisor.post(reverse("finance:payment_signoff", args=[second.pk]), {"confirm": "0", "comment": "未完工"})
+    supervisor.post(reverse("finance:payment_signoff", args=[first.pk]), {"confirm": "1"})
+    assert dict(PaymentRequest.objects.values_list("invoice_number", "status")) == {
+        "WAIT-1": PaymentStatus.SUBMITTED, "WAIT-2": PaymentStatus.REJECTED}
+    page = supervisor.get(listing).content.decode()
+    assert "WAIT-1" not in page and "WAIT-2" not in page and "没有拨付申请" in page
+    timeline = _client(org.user("a_housing")).get(reverse("console:project", args=[money.project.pk])).content
+    assert "监理确认计量" in timeline.decode() and "payment.signoff_confirm" not in timeline.decode()
+
+
+def _draft(org, project):
+    from minsheng.finance.services import budgets as budget_svc
+
+    return budget_svc.budget_version_create(actor=org.user("a_housing"), project=project, kind=BudgetKind.BUDGET,
+                                            lines=[f.line(), f.line(item="管网", quantity="10", unit_cost="300")])
+
+
+def test_budget_line_is_edited_on_the_page_with_the_same_checks(money):
+    from minsheng.core.models import AuditEvent
+    from minsheng.finance.models import BudgetLine
+
+    org = money.org
+    version = _draft(org, money.project)
+    line = version.lines.order_by("position").first()
+    housing = _client(org.user("a_housing"))
+    page = housing.get(reverse("finance:budget", args=[money.project.pk])).content.decode()
+    assert reverse("finance:line_update", args=[line.pk]) in page and f'id="l{line.pk}-unit_cost"' in page
+    url = reverse("finance:line_update", args=[line.pk])
+    form = {k: getattr(line, k) for k in ("category", "item", "quantity", "unit", "unit_cost", "justification",
+                                           "standard", "funding_source")}
+    before = (list(BudgetLine.objects.values_list("pk", "quantity", "unit_cost", "amount")), AuditEvent.objects.count())
+    for change, message in (({"unit_cost": "12.345"}, "金额最多保留两位小数"), ({"unit_cost": "-3"}, "金额必须大于零"),
+                            ({"quantity": "0"}, "数量必须大于零"), ({"justification": ""}, "必填")):
+        bad = housing.post(url, form | change)
+        assert bad.status_code == 400 and message in bad.content.decode(), change
+    assert (list(BudgetLine.objects.values_list("pk", "quantity", "unit_cost", "amount")),
+            AuditEvent.objects.count()) == before
+    assert housing.post(url, form | {"unit_cost": "80"}).status_code == 302
+    version.refresh_from_db()
+    assert version.total == Decimal("99000.00")
+    assert AuditEvent.objects.filter(action="budget.line_update", object_id=str(line.pk)).exists()
+    # others who see the project may not; another county does not see it
+    assert _client(org.user("a_auditor")).post(url, form).status_code == 403
+    assert _client(org.user("a_finance")).post(url, form).status_code == 403
+    assert _client(org.user("b_housing")).post(url, form).status_code == 404
+    # submitted: refused, and the page offers no edit
+    housing.post(reverse("finance:version_submit", args=[version.pk]))
+    assert housing.post(url, form | {"unit_cost": "81"}).status_code == 409
+    assert housing.post(reverse("finance:line_remove", args=[line.pk])).status_code == 409
+    page = housing.get(reverse("finance:budget", args=[money.project.pk])).content.decode()
+    assert reverse("finance:line_update", args=[line.pk]) not in page
+    version.refresh_from_db()
+    assert version.total == Decimal("99000.00")

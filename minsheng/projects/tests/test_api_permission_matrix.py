@@ -200,10 +200,16 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("POST", "/projects/{project_id}/budgets"): _only(201, MANAGERS),
     ("POST", "/budgets/{budget_id}/submit"): _only(200, MANAGERS),
     ("POST", "/budgets/{budget_id}/decision"): _only(200, {"finance_officer", "sysadmin"}),
+    # a draft's lines: added, changed and removed by whoever may prepare the version
+    ("POST", "/budgets/{budget_id}/lines"): _only(201, MANAGERS),
+    ("PATCH", "/budget-lines/{line_id}"): _only(200, MANAGERS),
+    ("DELETE", "/budget-lines/{line_id}"): _only(200, MANAGERS),
     ("GET", "/projects/{project_id}/payment-requests"): _SEE,
     ("POST", "/projects/{project_id}/payment-requests"): _only(201, MANAGERS) | {"sysadmin": (201, 400)},
     ("POST", "/payment-requests/{payment_id}/approve"): _only(200, MANAGERS),
     ("POST", "/payment-requests/{payment_id}/reject"): _only(200, MANAGERS),
+    # a request waiting for its supervisor: only the supervisor it names confirms it (the administrator neither)
+    ("POST", "/payment-requests/{payment_id}/signoff"): _only(200, {"supervisor"}),
     ("GET", "/projects/{project_id}/evm"): _SEE,
     ("GET", "/evm/rollup"): _ALL_200,
 }
@@ -339,8 +345,9 @@ def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
         inspection_id=objs["inspection"].pk,
         device_id=objs["device"].pk,
         alarm_id=objs["alarm"].pk,
-        budget_id=objs[("budget_draft" if path.endswith("/submit") else "budget")].pk,
-        payment_id=objs["payment"].pk,
+        budget_id=objs[("budget_draft" if path.endswith(("/submit", "/lines")) else "budget")].pk,
+        line_id=objs["budget_line"].pk,
+        payment_id=objs[("payment_signoff" if path.endswith("/signoff") else "payment")].pk,
     )
     body: dict[str, Any] | None = None
     if (method, path) == ("POST", "/projects"):
