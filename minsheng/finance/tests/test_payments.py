@@ -369,3 +369,17 @@ def test_the_requester_cannot_name_himself_as_supervisor(money):
     with pytest.raises(ValidationFailed) as exc:
         _create(money, who="admin", supervisor=admin)
     assert "supervisor" in exc.value.fields and not PaymentRequest.objects.exists()
+
+
+@pytest.mark.django_db
+def test_both_arms_of_the_duplicate_invoice_check_have_an_index():
+    """Payments refuse, and insight flags, an invoice repeating a number or an (amount, date) of the same
+    supplier: `invoice_number = …  OR (invoice_amount = … AND invoice_date = …)`. On PostgreSQL each arm is a
+    bitmap index scan (BitmapOr), so neither reads the whole table."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, PaymentRequest._meta.db_table)
+    indexed = [tuple(c["columns"]) for c in constraints.values() if c["index"]]
+    assert ("invoice_number",) in indexed
+    assert ("invoice_amount", "invoice_date") in indexed
