@@ -100,7 +100,17 @@ def page(browser, live_db, live_server):
     assert not external, f"requests left the server: {external}"
 
 
+def settled(page) -> None:
+    """Wait until the page has stopped changing: no request in flight and no htmx swap pending (a
+    fragment loaded with hx-trigger="load", e.g. the EVM card, swapped in while axe ran made it report
+    a detached link)."""
+    page.wait_for_load_state("networkidle")
+    page.wait_for_function(
+        "() => !document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling, .htmx-added')")
+
+
 def axe_check(page) -> None:
+    settled(page)
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate(
         """async () => {

@@ -48,6 +48,9 @@ def _log_in(page, url: str, username: str) -> None:
 
 
 def _axe(page) -> None:
+    from minsheng.console.tests.test_browser import settled
+
+    settled(page)
     page.add_script_tag(path=str(AXE))
     violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ["violations"]}))
         .violations.map(v => ({id: v.id, impact: v.impact,
