@@ -40,6 +40,19 @@ def _media_in_tmp(settings, tmp_path):
 
 
 @pytest.fixture(autouse=True)
+def _site_language():
+    # Every test starts in the site language: a request in English (cookie or Accept-Language) leaves
+    # English active in the thread after the response, and a later test on the same worker would read
+    # its error messages in English.
+    from django.conf import settings as django_settings
+    from django.utils import translation
+
+    translation.activate(django_settings.LANGUAGE_CODE)
+    yield
+    translation.deactivate()
+
+
+@pytest.fixture(autouse=True)
 def _tasks_immediate(settings):
     # Tasks run in-process in tests unless a test asks for the database backend explicitly.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
