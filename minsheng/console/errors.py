@@ -33,11 +33,12 @@ TITLES = {
 
 
 @contextmanager
-def form_errors(form: forms.Form) -> Iterator[None]:
-    """Run a service call; a `ValidationFailed` it raises becomes errors on `form` instead of a page."""
+def form_errors(form: forms.Form, catch: type[MinshengError] = ValidationFailed) -> Iterator[None]:
+    """Run a service call; a `ValidationFailed` (or `catch`) it raises becomes errors on `form` instead of a
+    page. Citizen pages pass `catch=MinshengError`: a wrong receipt code is a form error there, not a 404."""
     try:
         yield
-    except ValidationFailed as exc:
+    except catch as exc:
         for name, messages in exc.fields.items():
             for message in messages:
                 form.add_error(name if name in form.fields else None, str(message))

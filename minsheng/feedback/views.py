@@ -76,6 +76,13 @@ def _submit_page(request: HttpRequest, form: SubmitForm, project, status: int = 
         tile_attribution=settings.MINSHENG_MAP_ATTRIBUTION, **extra), status=status)
 
 
+def _too_often(request: HttpRequest, form, template: str) -> HttpResponse:
+    """A citizen POST over the address's rate limit: the form as sent, with the reason, nothing done."""
+    form.is_valid()
+    form.add_error(None, _("提交过于频繁，请稍后再试，或拨打 12345 热线。"))
+    return render(request, template, _ctx(request, form=form), status=429)
+
+
 @require_http_methods(["GET", "POST"])
 @ratelimit(key="ip", rate=SUBMIT_RATE, method="POST", block=False)
 def submit(request: HttpRequest) -> HttpResponse:
@@ -147,19 +154,10 @@ def lookup(request: HttpRequest) -> HttpResponse:
 def reopen(request: HttpRequest) -> HttpResponse:
     form = ReopenForm(request.POST)
     if getattr(request, "limited", False):
-        form.is_valid()
-        form.add_error(None, _("提交过于频繁，请稍后再试，或拨打 12345 热线。"))
-        return render(request, "feedback/reopen.html", _ctx(request, form=form), status=429)
+        return _too_often(request, form, "feedback/reopen.html")
     if form.is_valid():
-        try:
+        with form_errors(form, catch=MinshengError):
             req = services.request_reopen(**form.cleaned_data)
-        except MinshengError as exc:
-            for name, msgs in exc.fields.items():
-                for m in msgs:
-                    form.add_error(name if name in form.fields else None, str(m))
-            if not exc.fields:
-                form.add_error(None, str(exc.message))
-        else:
             return render(request, "feedback/lookup.html", _ctx(
                 request, form=LookupForm(initial=form.cleaned_data), req=req, case=req, reopened=True,
                 events=selectors.case_timeline(req)))
@@ -172,19 +170,10 @@ def visit(request: HttpRequest) -> HttpResponse:
     """The citizen answers the return visit (回访) on the lookup page: resolved, satisfaction, comment."""
     form = CitizenVisitForm(request.POST)
     if getattr(request, "limited", False):
-        form.is_valid()
-        form.add_error(None, _("提交过于频繁，请稍后再试，或拨打 12345 热线。"))
-        return render(request, "feedback/visit.html", _ctx(request, form=form), status=429)
+        return _too_often(request, form, "feedback/visit.html")
     if form.is_valid():
-        try:
+        with form_errors(form, catch=MinshengError):
             req = services.request_citizen_visit(**form.cleaned_data)
-        except MinshengError as exc:
-            for name, msgs in exc.fields.items():
-                for m in msgs:
-                    form.add_error(name if name in form.fields else None, str(m))
-            if not exc.fields:
-                form.add_error(None, str(exc.message))
-        else:
             _remember(request, req)
             lookup_data = {k: form.cleaned_data[k] for k in LookupForm.base_fields}
             return render(request, "feedback/lookup.html", _ctx(
