@@ -73,6 +73,8 @@ class Ingestor:
         self.stats = Stats()
         self.cache = ingest.DeviceCache()
         self.subscribed = threading.Event()
+        self._barriers: dict[int, threading.Event] = {}  # SUBSCRIBE mid -> set on its SUBACK
+        self._barrier_lock = threading.Lock()  # a SUBACK can come back before subscribe() has returned
         # MQTT 5: the session outlives the connection (Session Expiry Interval) and, unlike 3.1.1 where
         # the broker caps unacknowledged deliveries per client (Mosquitto: max_inflight_messages 20),
         # the client states how many it can hold unacknowledged (Receive Maximum).
@@ -81,7 +83,7 @@ class Ingestor:
         if settings.MQTT_USERNAME:
             self.client.username_pw_set(settings.MQTT_USERNAME, settings.MQTT_PASSWORD or None)
         self.client.on_connect = self._on_connect
-        self.client.on_subscribe = lambda *a, **k: self.subscribed.set()
+        self.client.on_subscribe = self._on_subscribe
         self.client.on_message = self._on_message
         self.host = host or settings.MQTT_HOST
         self.port = port or settings.MQTT_PORT
@@ -91,6 +93,13 @@ class Ingestor:
             log.error("MQTT connect refused: %s", reason)
             return
         client.subscribe(self.topic, qos=1)
+
+    def _on_subscribe(self, client: mqtt.Client, userdata: Any, mid: int, reasons: Any, props: Any) -> None:
+        self.subscribed.set()
+        with self._barrier_lock:
+            barrier = self._barriers.pop(mid, None)
+        if barrier is not None:
+            barrier.set()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
         self.inbox.put(Incoming(msg.mid, msg.qos, msg.topic, msg.payload))
@@ -102,7 +111,30 @@ class Ingestor:
         self.client.connect(self.host, self.port, keepalive=30, clean_start=False, properties=props)
         self.client.loop_start()
 
+    def flush(self, timeout: float = 5.0) -> bool:
+        """Wait until the broker has handled every acknowledgement sent so far. MQTT does not answer a
+        PUBACK, but a broker handles one connection's packets in order, so the SUBACK of a SUBSCRIBE sent
+        after them (to the filter we already hold: nothing changes) proves they arrived. Without it, a
+        disconnect straight after the acknowledgements can lose them: the client closes its socket at
+        once, and with unread bytes in its receive buffer the close is a reset that discards what the
+        broker had not yet read, so the broker delivers the batch again to the next process."""
+        barrier = threading.Event()
+        with self._barrier_lock:
+            rc, mid = self.client.subscribe(self.topic, qos=1)
+            if rc != mqtt.MQTT_ERR_SUCCESS or mid is None:
+                return False
+            self._barriers[mid] = barrier
+        if barrier.wait(timeout):
+            return True
+        with self._barrier_lock:
+            self._barriers.pop(mid, None)
+        return False
+
     def stop(self) -> None:
+        """Disconnect cleanly: the acknowledgements first (see flush), then DISCONNECT. The session
+        stays on the broker (Session Expiry Interval) with whatever was not acknowledged."""
+        if self.client.is_connected() and not self.flush():
+            log.warning("MQTT: the broker did not confirm the last acknowledgements before disconnect")
         self.client.disconnect()
         self.client.loop_stop()
 

@@ -114,3 +114,30 @@ def test_unacknowledged_messages_come_back_and_are_stored_once(noise, ids):
         assert _drain(third, 1, timeout=2) == []  # everything was acknowledged
     finally:
         third.stop()
+
+
+def test_flush_waits_for_the_broker_so_a_session_takeover_loses_no_acknowledgement(noise, ids):
+    """A new connection with the same client id takes the session over; the broker may handle its CONNECT
+    before the bytes still unread on the old connection, and the acknowledgements in them are then lost
+    (the batch comes back). After flush() the broker has handled them: nothing comes back."""
+    device, token = noise
+    client_id, group = ids
+    first = _ingestor(client_id, group)
+    body = [(device.device_id, json.dumps({"device": device.device_id, "token": token,
+                                           "readings": [reading(value=40.0 + i)]}).encode()) for i in range(5)]
+    try:
+        _publish(body)
+        assert len(_drain(first, 5)) == 5
+        assert first.flush() is True
+    finally:
+        first.client.loop_stop()  # the connection stays open and never says goodbye (no reconnect either)
+    successor = _ingestor(client_id, group)  # takes the session over
+    try:
+        assert _drain(successor, 1, timeout=2) == []
+    finally:
+        successor.stop()
+
+
+def test_flush_reports_a_broker_that_does_not_answer(ids):
+    ing = Ingestor(client_id=ids[0], group=ids[1])  # never connected: nothing can confirm
+    assert ing.flush(timeout=0.2) is False
