@@ -11,10 +11,14 @@ from minsheng.feedback import services, sla
 from minsheng.feedback.models import CitizenRequest, SlaClock, Transfer, TransferStatus
 from minsheng.feedback.tests.helpers import add_coordinator, submit
 
+# A working morning (Tuesday 10:00 in Beijing): an urgent request's same-day reply clock is far from due
+# two hours later, so only the first-contact clock escalates, whatever the hour the suite runs at.
+MORNING = dt.datetime(2026, 11, 10, 2, 0, tzinfo=dt.UTC)
+
 
 def test_breach_escalates_unit_then_leaders_then_coordinator_once(org):
     office = add_coordinator(org)
-    req = submit(org, urgency="urgent")
+    req = submit(org, urgency="urgent", now=MORNING)
     now = req.created_at + dt.timedelta(hours=1, minutes=10)  # first contact (1 h) breached
     counts = services.sla_scan(now=now)
     assert counts["escalations"] >= 1
@@ -34,7 +38,7 @@ def test_breach_escalates_unit_then_leaders_then_coordinator_once(org):
 
 
 def test_warning_at_three_quarters_is_sent_once(org):
-    req = submit(org, urgency="urgent")
+    req = submit(org, urgency="urgent", now=MORNING)
     now = req.created_at + dt.timedelta(minutes=50)
     assert services.sla_scan(now=now)["warnings"] >= 1
     services.sla_scan(now=now)
@@ -44,7 +48,7 @@ def test_warning_at_three_quarters_is_sent_once(org):
 
 
 def test_contacted_request_stops_the_first_contact_clock(org):
-    req = submit(org, urgency="urgent")
+    req = submit(org, urgency="urgent", now=MORNING)
     services.request_contact(actor=org.user("a_housing"), request=req, note="已电话联系")
     services.sla_scan(now=req.created_at + dt.timedelta(hours=1, minutes=30))
     req.refresh_from_db()
@@ -63,7 +67,7 @@ def test_transfer_not_answered_in_time_counts_as_accepted(org):
 
 
 def test_closed_requests_are_not_scanned(org):
-    req = submit(org, urgency="urgent")
+    req = submit(org, urgency="urgent", now=MORNING)
     CitizenRequest.objects.filter(pk=req.pk).update(status="closed", closed_at=timezone.now())
     assert services.sla_scan(now=req.created_at + dt.timedelta(days=30))["escalations"] == 0
 
@@ -73,7 +77,7 @@ def _clock(req, phase="first_contact"):
 
 
 def test_scan_reads_only_clocks_whose_next_threshold_has_come(org):
-    req = submit(org, urgency="urgent")
+    req = submit(org, urgency="urgent", now=MORNING)
     clock = _clock(req)
     assert clock.next_at == req.created_at + dt.timedelta(minutes=45)  # 75 % of the 1 h contact budget
     assert (clock.warn_at, clock.due_at, clock.step2_at, clock.step3_at) == tuple(
