@@ -30,12 +30,18 @@ class Job:
     id: str
     task: str  # dotted path of a django-tasks Task
     cron: dict[str, str]  # APScheduler CronTrigger fields, in Asia/Shanghai
+    # Dotted path of a cheap check; the task is queued only when it answers True (a job that runs every
+    # few seconds would otherwise leave a task row each time with nothing to do).
+    only_if: str = ""
 
 
 JOBS: list[Job] = [
     Job("wbs-overdue-digest", "minsheng.projects.tasks.notify_overdue_wbs", {"hour": "8", "minute": "0"}),
     Job("ledger-checkpoint", "minsheng.ledger.tasks.checkpoint_if_grown", {"minute": "*/5"}),
     Job("ledger-verify", "minsheng.ledger.tasks.verify_log", {"hour": "2", "minute": "30"}),
+    # The portal's submissions are received in one INSERT and registered here within seconds (0006).
+    Job("feedback-intake", "minsheng.feedback.tasks.register_intake", {"second": "*/5"},
+        only_if="minsheng.feedback.intake.waiting"),
     Job("feedback-sla-scan", "minsheng.feedback.tasks.scan_sla", {"minute": "*/5"}),
     Job("feedback-retention", "minsheng.feedback.tasks.erase_personal_data", {"hour": "3", "minute": "15"}),
     Job("rectification-escalation", "minsheng.construction.tasks.escalate_overdue_rectifications",
@@ -48,6 +54,7 @@ JOBS: list[Job] = [
     Job("telemetry-retention", "minsheng.telemetry.tasks.apply_retention", {"hour": "3", "minute": "40"}),
     Job("insight-redflags", "minsheng.insight.tasks.recompute_red_flags", {"hour": "1", "minute": "40"}),
     Job("evm-snapshots", "minsheng.finance.tasks.take_evm_snapshots", {"hour": "6", "minute": "30"}),
+    Job("task-results-prune", "minsheng.core.tasks.prune_task_results", {"hour": "4", "minute": "10"}),
 ]
 
 
@@ -73,8 +80,15 @@ def release_lock(holder: str) -> None:
     SchedulerLock.objects.filter(name=LOCK_NAME, holder=holder).delete()
 
 
-def enqueue(task_path: str) -> None:
-    module, name = task_path.rsplit(".", 1)
-    task = getattr(import_module(module), name)
-    result = task.enqueue()
+def _resolve(path: str):
+    module, name = path.rsplit(".", 1)
+    return getattr(import_module(module), name)
+
+
+def enqueue(task_path: str, only_if: str = "") -> bool:
+    """Queue the task (unless `only_if` says there is nothing to do); True when queued."""
+    if only_if and not _resolve(only_if)():
+        return False
+    result = _resolve(task_path).enqueue()
     log.info("enqueued %s as %s", task_path, result.id)
+    return True

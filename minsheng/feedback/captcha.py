@@ -66,10 +66,10 @@ def limits(division: Any = None) -> tuple[int, int]:
     return int(after), max(1, int(window))
 
 
-def needed(*, ip: str, phone: str = "", division: Any = None) -> bool:
+def needed(*, ip: str, phone: str = "", division: Any = None, limits_: tuple[int, int] | None = None) -> bool:
     """Whether this address or phone has already submitted the threshold number of times in the window
-    (the threshold of `division`'s jurisdiction)."""
-    after = limits(division)[0]
+    (the threshold of `division`'s jurisdiction; `limits_`: those limits, already looked up)."""
+    after = (limits_ or limits(division))[0]
     if after <= 0:
         return True
     cache = _cache()
@@ -78,11 +78,15 @@ def needed(*, ip: str, phone: str = "", division: Any = None) -> bool:
     return any(int(v) >= after for v in counts.values())
 
 
-def count(*, ip: str, phone: str = "", division: Any = None) -> None:
+def count(*, ip: str, phone: str = "", division: Any = None, limits_: tuple[int, int] | None = None) -> None:
     """Count one submission (or code request) from this address and phone."""
-    window = limits(division)[1] * 60
+    window = (limits_ or limits(division))[1] * 60
     cache = _cache()
-    for key in [_key("ip", ip)] + ([_key("phone", phone)] if phone else []):
+    keys = [_key("ip", ip)] + ([_key("phone", phone)] if phone else [])
+    if hasattr(cache, "add_and_incr_many"):  # Redis: one round trip for all the counters
+        cache.add_and_incr_many(keys, window)
+        return
+    for key in keys:
         cache.add(key, 0, window)
         try:
             cache.incr(key)

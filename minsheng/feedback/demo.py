@@ -70,9 +70,9 @@ def generate_requests(*, seed: int, count: int = 50_000, as_of: dt.date | None =
         # Hours to first contact and to closure: a week before the platform, a day after.
         contact_h = rng.lognormvariate(1.2, 0.8) if after else rng.lognormvariate(3.0, 0.7)
         close_h = max(contact_h + 1, rng.lognormvariate(3.1, 0.6) if after else rng.lognormvariate(5.1, 0.5))
-        code = services._new_receipt_code()
+        code = services.new_receipt_code()
         while code in codes:
-            code = services._new_receipt_code()
+            code = services.new_receipt_code()
         codes.add(code)
         req = CitizenRequest(
             receipt_code=code, kind=kind, category=category, urgency="urgent" if urgent else "normal",

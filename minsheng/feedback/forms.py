@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -9,17 +11,43 @@ from minsheng.core.models import Department, Division, DivisionLevel
 from minsheng.feedback.models import Category, Kind, Urgency
 
 
+class CitizenDivisionField(forms.ModelChoiceField):
+    """A division at county level or below (where requests are handled). The list shown is the ORM
+    queryset; the submitted value is checked with one plain SELECT of the same rows, because on the
+    portal's busiest path the ORM's query compiler costs more than the query itself."""
+
+    LEVEL = DivisionLevel.COUNTY
+    SQL = "SELECT * FROM core_division WHERE id = %s AND level >= %s"
+
+    def __init__(self, **kwargs):
+        super().__init__(queryset=Division.objects.filter(level__gte=self.LEVEL).order_by("code"), **kwargs)
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        try:
+            pk = int(str(value))
+        except ValueError:
+            pk = 0
+        found = list(Division.objects.raw(self.SQL, [pk, self.LEVEL])) if 0 < pk < 2**63 else []
+        if not found:
+            raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice",
+                                        params={"value": value})
+        return found[0]
+
+
 class SubmitForm(forms.Form):
-    kind = forms.ChoiceField(label=_("诉求类型"), choices=Kind.choices, widget=forms.RadioSelect)
-    category = forms.ChoiceField(label=_("诉求分类"), choices=[("", _("请选择")), *Category.choices])
-    division = forms.ModelChoiceField(label=_("所在地区"), queryset=Division.objects.none(),
-                                      empty_label=_("请选择"), required=False)
+    # Choices as callables: a form copies its fields for every request, and a list of choices is copied
+    # item by item (a third of the form's set-up) while a callable is not.
+    kind = forms.ChoiceField(label=_("诉求类型"), choices=lambda: Kind.choices, widget=forms.RadioSelect)
+    category = forms.ChoiceField(label=_("诉求分类"), choices=lambda: [("", _("请选择")), *Category.choices])
+    division = CitizenDivisionField(label=_("所在地区"), empty_label=_("请选择"), required=False)
     description = forms.CharField(label=_("诉求内容"), widget=forms.Textarea(attrs={"rows": 5}), max_length=2000,
                                   help_text=_("请写清楚发生了什么、在哪里、希望怎样解决。"))
     address = forms.CharField(label=_("具体地点"), required=False, max_length=255)
     latitude = forms.CharField(label=_("纬度"), required=False, widget=forms.HiddenInput)
     longitude = forms.CharField(label=_("经度"), required=False, widget=forms.HiddenInput)
-    urgency = forms.ChoiceField(label=_("紧急程度"), choices=Urgency.choices, initial=Urgency.NORMAL)
+    urgency = forms.ChoiceField(label=_("紧急程度"), choices=lambda: Urgency.choices, initial=Urgency.NORMAL)
     photo = forms.FileField(label=_("照片（可选）"), required=False,
                             help_text=_("JPEG、PNG 或 WebP，不超过 5 MB；照片中的位置信息会被删除。"),
                             widget=forms.ClearableFileInput(attrs={"accept": "image/jpeg,image/png,image/webp"}))
@@ -37,11 +65,15 @@ class SubmitForm(forms.Form):
     captcha_answer = forms.CharField(label=_("验证码答案"), required=False, max_length=8,
                                      widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}))
 
+    # A fresh key each time the form is shown: the same page sent twice (a double click, the phone's
+    # offline queue resending after a lost answer) is one submission (intake.store).
+    submission_key = forms.CharField(required=False, widget=forms.HiddenInput, max_length=64)
+
     CAPTCHA_FIELDS = ("captcha_token", "captcha_answer")
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["division"].queryset = Division.objects.filter(level__gte=DivisionLevel.COUNTY).order_by("code")
+        self.fields["submission_key"].initial = uuid.uuid4().hex
 
 
 class LookupForm(forms.Form):
@@ -72,7 +104,7 @@ class HotlineForm(SubmitForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("code", "photo", *self.CAPTCHA_FIELDS):
+        for name in ("code", "photo", "submission_key", *self.CAPTCHA_FIELDS):
             del self.fields[name]
         self.fields["phone"].help_text = _("来电号码")
 

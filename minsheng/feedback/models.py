@@ -179,6 +179,75 @@ class CitizenNotice(models.Model):
         return f"{self.request_id} {self.kind}"
 
 
+class IntakeStatus(models.TextChoices):
+    PENDING = "pending", _("正在分派")
+    REGISTERED = "registered", _("已登记")
+    FAILED = "failed", _("分派失败，待人工处理")
+
+
+class Intake(models.Model):
+    """A submission from the public portal as received: stored with its receipt code in one INSERT, so
+    the portal answers at once however many people write at the same time (after a burst main or a power
+    cut, a whole district does). The registration worker (`intake.register_pending`, every few seconds)
+    then registers it as a CitizenRequest with the same receipt code and `created_at` — routing, first
+    responder, SLA clocks from the moment of submission, timeline, audit trail, notices — exactly as a
+    synchronous submission is registered. Until then the citizen's lookup shows "正在分派".
+
+    Every check a submission can fail (fields, place, photo, the phone's one-time code, the phone's hourly
+    limit) runs before this row is written; registration cannot be refused, only retried. Once
+    registered, the row keeps only what proves the receipt (code, time, idempotency key, the phone's keyed
+    hash for the hourly limit): the personal data lives on in the request, under its retention rule.
+    Rows older than INTAKE_KEEP_DAYS are deleted by the daily retention job."""
+
+    receipt_code = models.CharField(_("受理编号"), max_length=16, unique=True)
+    # A resent form (double click, the phone's offline queue sending again after a lost answer) carries the
+    # same key and gets the first submission's receipt back instead of a second request.
+    idempotency_key = models.CharField(max_length=64, null=True, blank=True, unique=True)
+    created_at = models.DateTimeField(_("提交时间"), default=timezone.now)
+    status = models.CharField(_("状态"), max_length=12, choices=IntakeStatus.choices, default=IntakeStatus.PENDING)
+    channel = models.CharField(_("渠道"), max_length=8, choices=Channel.choices, default=Channel.PORTAL)
+    kind = models.CharField(_("类型"), max_length=16, choices=Kind.choices)
+    category = models.CharField(_("分类"), max_length=16, choices=Category.choices)
+    urgency = models.CharField(_("紧急程度"), max_length=8, choices=Urgency.choices, default=Urgency.NORMAL)
+    description = models.TextField(_("诉求内容"), blank=True)
+    address = models.CharField(_("地点"), max_length=255, blank=True)
+    latitude = models.DecimalField(_("纬度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    longitude = models.DecimalField(_("经度"), max_digits=9, decimal_places=6, null=True, blank=True)
+    division = models.ForeignKey(Division, verbose_name=_("所在区划"), on_delete=models.PROTECT, related_name="+")
+    project = models.ForeignKey("projects.Project", verbose_name=_("相关项目"), null=True, blank=True,
+                                on_delete=models.SET_NULL, related_name="+")
+    name = models.CharField(_("称呼"), max_length=32, blank=True)
+    phone = models.CharField(_("手机号"), max_length=20, blank=True)
+    phone_key = models.CharField(max_length=24, blank=True)  # keyed hash of the phone: the hourly limit
+    phone_verified = models.BooleanField(default=False)
+    email = models.EmailField(_("电子邮箱"), blank=True)
+    photo = models.ImageField(_("照片"), upload_to="feedback/%Y/%m/", blank=True)
+    request = models.OneToOneField(CitizenRequest, verbose_name=_("登记的诉求"), null=True, blank=True,
+                                   on_delete=models.SET_NULL, related_name="intake")
+    registered_at = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    error = models.TextField(blank=True)
+    retry_at = models.DateTimeField(null=True, blank=True)  # after a failed registration: not before then
+
+    class Meta:
+        verbose_name = _("待分派诉求")
+        verbose_name_plural = _("待分派诉求")
+        ordering = ["id"]
+        indexes = [
+            models.Index(fields=["id"], condition=~models.Q(status="registered"), name="feedback_intake_waiting_idx"),
+            models.Index(fields=["phone_key", "created_at"], condition=~models.Q(phone_key=""),
+                         name="feedback_intake_phone_idx"),
+            models.Index(fields=["created_at"], name="feedback_intake_created_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.receipt_code} {self.status}"
+
+    @property
+    def is_pending(self) -> bool:
+        return self.status != IntakeStatus.REGISTERED
+
+
 class TransferStatus(models.TextChoices):
     PENDING = "pending", _("待接收")
     ACCEPTED = "accepted", _("已接收")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 
 from minsheng.accounts.roles import Role
 from minsheng.core.errors import NotFound
@@ -88,3 +88,15 @@ def public_photo_request(pk: int) -> CitizenRequest | None:
     req = (CitizenRequest.objects.filter(pk=pk, personal_data_erased_at__isnull=True)
            .exclude(kind__in=VERIFIED_KINDS).exclude(photo="").first())
     return req if req is not None and req.photo else None
+
+
+def receipt(code: str) -> Any:
+    """What the receipt page shows of a submission from its own browser (the code from the signed cookie):
+    the intake row with only the columns shown, and the handling unit's name once registered."""
+    from minsheng.feedback.models import Intake
+
+    if not code:
+        return None
+    return (Intake.objects.filter(receipt_code=code)
+            .only("receipt_code", "kind", "category", "created_at", "status", "request_id")
+            .annotate(unit_name=F("request__owner__name")).first())

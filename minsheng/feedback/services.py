@@ -154,7 +154,7 @@ def _acts_for(user: Any, unit: Department | None) -> bool:
     return user.is_superuser or user.role == Role.SYSADMIN or user.department_id == unit.pk
 
 
-def _new_receipt_code() -> str:
+def new_receipt_code() -> str:
     return "".join(secrets.choice(RECEIPT_ALPHABET) for _ in range(10))
 
 
@@ -267,10 +267,36 @@ def _coordinate(value: Any, lo: int, hi: int, field: str, errors: dict[str, list
     return number
 
 
-def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = None) -> CitizenRequest:
-    """Register a request from any channel. A hotline operator (`actor` set) takes the caller's number
-    as heard; from the public, complaints and reports need the one-time code sent to the phone."""
-    now = now or timezone.now()
+@dataclass
+class Checked:
+    """A submission that passed every check (`check_submission`): what registration needs."""
+
+    kind: str
+    category: str
+    urgency: str
+    channel: str
+    description: str
+    address: str
+    latitude: Decimal | None
+    longitude: Decimal | None
+    division: Division
+    project: Any
+    name: str
+    phone: str
+    email: str
+    photo: Any  # the cleaned photo (EXIF stripped), not yet stored; or None
+    staff_entry: bool  # a hotline operator, or a channel that vouches for the caller
+
+
+def phone_key(phone: str) -> str:
+    """A keyed hash of a phone number: what the intake keeps to count a phone's submissions per hour."""
+    return hmac.new(settings.SECRET_KEY.encode(), f"phone:{phone}".encode(), hashlib.sha256).hexdigest()[:24]
+
+
+def check_submission(*, actor: Any, data: Submission, now: dt.datetime) -> Checked:
+    """Every check a submission from any channel must pass, with all the errors at once. From the public
+    (no operator, no vouching channel), a phone may send at most REQUESTS_PER_PHONE_HOUR an hour; the
+    one-time code of a complaint is checked apart (`phone_code_check`), after everything else passed."""
     errors: dict[str, list[Any]] = {}
     if data.kind not in Kind.values:
         errors["kind"] = [_("请选择诉求类型。")]
@@ -289,14 +315,17 @@ def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = No
     if division is None:
         errors["division"] = [_("请选择所在地区。")]
     phone = (data.phone or "").strip().replace(" ", "").replace("-", "")
+    staff_entry = (actor is not None and getattr(actor, "is_authenticated", False)) or data.trusted
     if phone and not PHONE_RE.match(phone):
         errors["phone"] = [_("请填写 11 位手机号码。")]
     if data.kind in VERIFIED_KINDS and not phone:
         errors["phone"] = [_("投诉和举报需要填写手机号码并验证。")]
-    elif phone and not data.trusted and not (actor is not None and getattr(actor, "is_authenticated", False)) and (
-            CitizenRequest.objects.filter(phone=phone, created_at__gte=now - dt.timedelta(hours=1)).count()
-            >= REQUESTS_PER_PHONE_HOUR):
-        errors["phone"] = [_("该手机号一小时内提交的诉求过多，请稍后再试或拨打 12345。")]
+    elif phone and not staff_entry:
+        from minsheng.feedback.models import Intake
+
+        if (Intake.objects.filter(phone_key=phone_key(phone), created_at__gte=now - dt.timedelta(hours=1)).count()
+                >= REQUESTS_PER_PHONE_HOUR):
+            errors["phone"] = [_("该手机号一小时内提交的诉求过多，请稍后再试或拨打 12345。")]
     if len(data.address or "") > 255:
         errors["address"] = [_("地点不能超过 255 字。")]
     if len(data.name or "") > 32:
@@ -319,44 +348,79 @@ def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = No
             errors.update(exc.fields)
     if errors:
         raise ValidationFailed(fields=errors)
-    unit = route(category=data.category, division=division, project=data.project)
-    staff_entry = (actor is not None and getattr(actor, "is_authenticated", False)) or data.trusted
-    if data.kind in VERIFIED_KINDS and not staff_entry:
-        phone_code_check(phone=phone, code=data.code, now=now)
-    duplicate = None
-    if data.project is None and data.kind not in (Kind.PRAISE, Kind.ENQUIRY):
-        duplicate = find_duplicate(category=data.category, division=division, latitude=lat, longitude=lng,
-                                   address=data.address or "", now=now)
-    with transaction.atomic():
-        req = CitizenRequest(
-            kind=data.kind, category=data.category, urgency=data.urgency, channel=data.channel,
-            description=description, address=(data.address or "").strip(), latitude=lat, longitude=lng,
-            division=division, project=data.project, name=(data.name or "").strip(), phone=phone, email=email,
-            phone_verified=bool(phone) and (data.kind in VERIFIED_KINDS or staff_entry),
-            first_responder=unit, owner=unit, created_at=now,
-        )
-        if photo is not None:
-            req.photo.save(photo.name, photo, save=False)
-        for _attempt in range(5):
-            req.receipt_code = _new_receipt_code()
-            try:
-                with transaction.atomic():
-                    req.save()
-                break
-            except IntegrityError:
-                req.pk = None
-        else:  # pragma: no cover - 31^10 codes
-            raise Conflict()
-        if duplicate is not None:
-            return _merge(req, duplicate, actor if staff_entry else None, now)
-        from minsheng.feedback import clocks
+    return Checked(
+        kind=data.kind, category=data.category, urgency=data.urgency, channel=data.channel,
+        description=description, address=(data.address or "").strip(), latitude=lat, longitude=lng,
+        division=division, project=data.project, name=(data.name or "").strip(), phone=phone, email=email,
+        photo=photo, staff_entry=staff_entry,
+    )
 
-        clocks.start(req)
-        _event(req, "received", _("诉求已登记，转 %(unit)s 办理。") % {"unit": unit.name}, unit=unit, at=now)
-        _audit(actor if staff_entry else None, "feedback.submit", req, None)
-        _notify_unit(unit, req, "feedback.new", _("新诉求 %(code)s：%(text)s") % {
-            "code": req.receipt_code, "text": description[:60]})
-        _tell(req, "receipt", new=True)
+
+def request_submit(*, actor: Any, data: Submission, now: dt.datetime | None = None) -> CitizenRequest:
+    """Register a request from any channel at once. A hotline operator (`actor` set) takes the caller's
+    number as heard, and an Open311 client with an api_key vouches for its caller; from the public,
+    complaints and reports need the one-time code sent to the phone, and the submission is received
+    through the intake (its receipt and hourly count) and registered in the same transaction. The
+    citizen portal does not wait for registration: it stores the intake only (`intake.intake_submit`)."""
+    now = now or timezone.now()
+    checked = check_submission(actor=actor, data=data, now=now)
+    unit = route(category=checked.category, division=checked.division, project=checked.project)
+    if not checked.staff_entry:
+        from minsheng.feedback import intake
+
+        item = intake.store(checked, code=data.code, now=now)  # the code is checked in its own transaction
+        return intake.intake_register(item, now=now)
+    with transaction.atomic():
+        return register(checked, unit=unit, actor=actor, created_at=now, phone_verified=bool(checked.phone))
+
+
+def _insert_with_code(req: CitizenRequest, code: str = "") -> None:
+    """Insert `req` with receipt code `code` (the intake's) or a new one; a code already taken (one in
+    31^10) gets a new one."""
+    for _attempt in range(5):
+        req.receipt_code = code or new_receipt_code()
+        try:
+            with transaction.atomic():
+                req.save()
+            return
+        except IntegrityError:
+            req.pk, code = None, ""
+    raise Conflict()  # pragma: no cover - 31^10 codes
+
+
+def register(checked: Checked, *, unit: Department, actor: Any, created_at: dt.datetime, phone_verified: bool,
+             receipt_code: str = "", photo_name: str = "") -> CitizenRequest:
+    """Write the request: owned by `unit` from the start (首问负责制), its SLA clocks running from
+    `created_at`, the received step on its timeline, the audit row, the unit's officers and the citizen
+    told — or, when it repeats an open case nearby, merged into that case. Inside the caller's
+    transaction. `photo_name`: a photo already stored (by the intake) to attach as is."""
+    duplicate = None
+    if checked.project is None and checked.kind not in (Kind.PRAISE, Kind.ENQUIRY):
+        duplicate = find_duplicate(category=checked.category, division=checked.division, latitude=checked.latitude,
+                                   longitude=checked.longitude, address=checked.address, now=created_at)
+    req = CitizenRequest(
+        kind=checked.kind, category=checked.category, urgency=checked.urgency, channel=checked.channel,
+        description=checked.description, address=checked.address, latitude=checked.latitude,
+        longitude=checked.longitude, division=checked.division, project=checked.project, name=checked.name,
+        phone=checked.phone, email=checked.email, phone_verified=phone_verified, first_responder=unit, owner=unit,
+        created_at=created_at,
+    )
+    if photo_name:
+        req.photo.name = photo_name
+    elif checked.photo is not None:
+        req.photo.save(checked.photo.name, checked.photo, save=False)
+    _insert_with_code(req, receipt_code)
+    staff_actor = actor if checked.staff_entry else None
+    if duplicate is not None:
+        return _merge(req, duplicate, staff_actor, created_at)
+    from minsheng.feedback import clocks
+
+    clocks.start(req)
+    _event(req, "received", _("诉求已登记，转 %(unit)s 办理。") % {"unit": unit.name}, unit=unit, at=created_at)
+    _audit(staff_actor, "feedback.submit", req, None)
+    _notify_unit(unit, req, "feedback.new", _("新诉求 %(code)s：%(text)s") % {
+        "code": req.receipt_code, "text": checked.description[:60]})
+    _tell(req, "receipt", new=True)
     return req
 
 
@@ -571,12 +635,30 @@ def request_close(*, actor: Any, request: CitizenRequest) -> CitizenRequest:
     return req
 
 
+class Pending(Conflict):
+    """The receipt code names a submission not registered yet (the intake); `intake` is it."""
+
+    def __init__(self, intake: Any) -> None:
+        super().__init__(_("该诉求刚刚提交，正在分派承办单位，请稍后再试。"))
+        self.intake = intake
+
+
 def request_lookup(*, receipt_code: str, phone: str) -> CitizenRequest:
     """The citizen's own request: receipt code and the phone given with it must both match. A request
-    submitted without a phone is found by its receipt code alone."""
+    submitted without a phone is found by its receipt code alone. A submission still waiting for
+    registration raises `Pending` (with the same phone rule); an unknown code or another phone, NotFound."""
+    from minsheng.feedback.models import Intake, IntakeStatus
+
     code = (receipt_code or "").strip().upper()
     phone = (phone or "").strip().replace(" ", "").replace("-", "")
     req = CitizenRequest.objects.select_related("owner", "division").filter(receipt_code=code).first()
+    if req is None:
+        item = Intake.objects.select_related("request__owner", "request__division").filter(receipt_code=code).first()
+        if item is not None and item.status != IntakeStatus.REGISTERED:
+            if item.phone and not hmac.compare_digest(item.phone, phone):
+                raise NotFound(_("未找到该诉求，请核对受理编号和手机号。"))
+            raise Pending(item)
+        req = item.request if item is not None else None  # registered under another code (a collision)
     if req is None or (req.phone and not hmac.compare_digest(req.phone, phone)):
         raise NotFound(_("未找到该诉求，请核对受理编号和手机号。"))
     return req

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django_tasks import task
 
-from minsheng.feedback import notices, services
+from minsheng.feedback import intake, notices, services
 
 
 @task()
@@ -14,8 +14,16 @@ def scan_sla() -> dict[str, int]:
 
 
 @task()
+def register_intake() -> dict[str, int]:
+    """Every few seconds: register the portal's submissions received since (intake.py)."""
+    return intake.register_pending()
+
+
+@task()
 def erase_personal_data() -> int:
-    """Daily: erase personal data from requests closed longer ago than the retention period."""
+    """Daily: erase personal data from requests closed longer ago than the retention period, and drop
+    registered intake rows past their keeping time."""
+    intake.purge()
     return services.personal_data_erase()
 
 

@@ -5,6 +5,7 @@ from minsheng.feedback import views
 app_name = "feedback"
 urlpatterns = [
     path("", views.submit, name="submit"),
+    path("receipt/", views.receipt, name="receipt"),
     path("lookup/", views.lookup, name="lookup"),
     path("reopen/", views.reopen, name="reopen"),
     path("visit/", views.visit, name="visit"),

@@ -8,6 +8,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
+from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -15,12 +16,19 @@ from django_ratelimit.decorators import ratelimit
 
 from minsheng.console.errors import form_errors
 from minsheng.core.errors import MinshengError
-from minsheng.feedback import captcha, location, notices, photos, selectors, services
+from minsheng.feedback import captcha, intake, location, notices, photos, selectors, services
 from minsheng.feedback.forms import CitizenVisitForm, LookupForm, ReopenForm, SubmitForm
 from minsheng.feedback.models import Channel, CitizenRequest
 
 ELDERLY_COOKIE = "ms_elderly"
-INBOX_SESSION_KEY = "feedback_inbox"
+# The receipt codes this browser submitted or looked up (a signed cookie, so no session row is written
+# for a citizen): it may read their messages on the inbox page.
+INBOX_COOKIE = "ms_inbox"
+INBOX_SALT = "minsheng.feedback.inbox"
+INBOX_KEEP = 20
+INBOX_MAX_AGE = 30 * 24 * 3600
+RECEIPT_COOKIE = "ms_receipt"  # the submission just sent, for the receipt page after the redirect
+RECEIPT_MAX_AGE = 24 * 3600
 SUBMIT_RATE = getattr(settings, "FEEDBACK_SUBMIT_RATE", "20/h")
 
 
@@ -44,11 +52,19 @@ def _phone(raw: str | None) -> str:
     return (raw or "").strip().replace(" ", "").replace("-", "")
 
 
-def _remember(request: HttpRequest, req: CitizenRequest) -> None:
-    """This browser may read the request's inbox for the rest of the session (a receipt code and phone
-    were shown or entered here)."""
-    ids = [i for i in request.session.get(INBOX_SESSION_KEY, []) if i != req.pk]
-    request.session[INBOX_SESSION_KEY] = [*ids, req.pk][-20:]
+def _inbox_codes(request: HttpRequest) -> list[str]:
+    raw = request.get_signed_cookie(INBOX_COOKIE, default="", salt=INBOX_SALT, max_age=INBOX_MAX_AGE)
+    return [c for c in raw.split(",") if c][-INBOX_KEEP:]
+
+
+def _remember(request: HttpRequest, response: HttpResponse, code: str) -> HttpResponse:
+    """This browser may read the messages of `code` from now on (its receipt code, and the phone given
+    with it, were shown or entered here)."""
+    codes = [c for c in _inbox_codes(request) if c != code]
+    response.set_signed_cookie(INBOX_COOKIE, ",".join([*codes, code][-INBOX_KEEP:]), salt=INBOX_SALT,
+                               max_age=INBOX_MAX_AGE, httponly=True, samesite="Lax",
+                               secure=settings.SESSION_COOKIE_SECURE)
+    return response
 
 
 def _division(request: HttpRequest, form: SubmitForm, project):
@@ -101,28 +117,45 @@ def submit(request: HttpRequest) -> HttpResponse:
         cd = form.cleaned_data
         ip, phone = _ip(request), _phone(cd["phone"])
         division = cd["division"] or (project.division if project else None)
-        if captcha.needed(ip=ip, phone=phone, division=division) and not captcha.verify(
+        limits = captcha.limits(division)
+        if captcha.needed(ip=ip, phone=phone, limits_=limits) and not captcha.verify(
                 cd["captcha_token"], cd["captcha_answer"]):
             form.add_error("captcha_answer", _("验证码答案不正确或已过期，请看新的题目重新作答。"))
         elif request.POST.get("action") == "send_code":
             with form_errors(form):
                 services.phone_code_send(phone=cd["phone"])
-                captcha.count(ip=ip, phone=phone, division=division)
+                captcha.count(ip=ip, phone=phone, limits_=limits)
                 return _submit_page(request, form, project, code_sent=True)
         else:
             photo = cd.get("photo")
             with form_errors(form):
-                req = services.request_submit(actor=None, data=services.Submission(
+                item = intake.intake_submit(idempotency_key=cd["submission_key"], data=services.Submission(
                     kind=cd["kind"], category=cd["category"], description=cd["description"],
-                    division=cd["division"], urgency=cd["urgency"],
+                    division=division, urgency=cd["urgency"],
                     channel=Channel.PROJECT if project else Channel.PORTAL, address=cd["address"],
                     latitude=cd["latitude"], longitude=cd["longitude"], project=project, name=cd["name"],
                     phone=cd["phone"], code=cd["code"], email=cd["email"], photo=photo,
                     photo_size=photo.size if photo else 0))
-                captcha.count(ip=ip, phone=phone, division=division)
-                _remember(request, req)
-                return render(request, "feedback/submitted.html", _ctx(request, req=req))
+                captcha.count(ip=ip, phone=phone, limits_=limits)
+                # Post/Redirect/Get: the receipt is a page of its own, so reloading it sends nothing again.
+                response = HttpResponseRedirect(reverse("feedback:receipt"))
+                response.status_code = 303
+                response.set_signed_cookie(RECEIPT_COOKIE, item.receipt_code, salt=INBOX_SALT,
+                                           max_age=RECEIPT_MAX_AGE, httponly=True, samesite="Lax",
+                                           secure=settings.SESSION_COOKIE_SECURE)
+                return _remember(request, response, item.receipt_code)
     return _submit_page(request, form, project, status=400 if request.method == "POST" else 200)
+
+
+@require_http_methods(["GET"])
+def receipt(request: HttpRequest) -> HttpResponse:
+    """The receipt of the submission this browser has just sent (its code in a signed cookie, never in a
+    URL or a server log): code, what was sent, and whether a unit has been assigned yet."""
+    code = request.get_signed_cookie(RECEIPT_COOKIE, default="", salt=INBOX_SALT, max_age=RECEIPT_MAX_AGE)
+    item = selectors.receipt(code)
+    if item is None:
+        return HttpResponseRedirect(reverse("feedback:lookup"))
+    return render(request, "feedback/submitted.html", _ctx(request, item=item))
 
 
 @require_http_methods(["GET", "POST"])
@@ -137,14 +170,17 @@ def lookup(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             req = services.request_lookup(**form.cleaned_data)
+        except services.Pending as waiting:
+            return _remember(request, render(request, "feedback/lookup.html", _ctx(
+                request, form=form, pending=waiting.intake)), waiting.intake.receipt_code)
         except MinshengError as exc:
             form.add_error(None, str(exc.message))
         else:
-            _remember(request, req)
-            return render(request, "feedback/lookup.html", _ctx(
+            return _remember(request, render(request, "feedback/lookup.html", _ctx(
                 request, form=form, req=req, case=req.merged_into or req, events=selectors.case_timeline(req),
                 reopen_form=ReopenForm(initial=form.cleaned_data),
-                visit_form=CitizenVisitForm(initial=form.cleaned_data), inbox=notices.inbox([req.pk])))
+                visit_form=CitizenVisitForm(initial=form.cleaned_data), inbox=notices.inbox([req.pk]))),
+                req.receipt_code)
     return render(request, "feedback/lookup.html", _ctx(request, form=form),
                   status=400 if form.errors else 200)
 
@@ -174,18 +210,19 @@ def visit(request: HttpRequest) -> HttpResponse:
     if form.is_valid():
         with form_errors(form, catch=MinshengError):
             req = services.request_citizen_visit(**form.cleaned_data)
-            _remember(request, req)
             lookup_data = {k: form.cleaned_data[k] for k in LookupForm.base_fields}
-            return render(request, "feedback/lookup.html", _ctx(
+            return _remember(request, render(request, "feedback/lookup.html", _ctx(
                 request, form=LookupForm(initial=lookup_data), req=req, case=req, visited=True,
-                events=selectors.case_timeline(req), inbox=notices.inbox([req.pk])))
+                events=selectors.case_timeline(req), inbox=notices.inbox([req.pk]))), req.receipt_code)
     return render(request, "feedback/visit.html", _ctx(request, form=form), status=400)
 
 
 def inbox(request: HttpRequest) -> HttpResponse:
     """The citizen's messages for the requests looked up (or submitted) in this browser session."""
-    ids = request.session.get(INBOX_SESSION_KEY, [])
-    return render(request, "feedback/inbox.html", _ctx(request, items=notices.inbox(ids)))
+    codes = _inbox_codes(request)
+    found = dict(CitizenRequest.objects.filter(receipt_code__in=codes).values_list("receipt_code", "pk"))
+    items = notices.inbox([found[c] for c in codes if c in found])
+    return render(request, "feedback/inbox.html", _ctx(request, items=items))
 
 
 def captcha_image(request: HttpRequest, token: str) -> HttpResponse:

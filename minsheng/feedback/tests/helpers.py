@@ -20,8 +20,15 @@ def add_coordinator(org: Any) -> Department:
     return office
 
 
+def register_intake() -> int:
+    """What the registration worker does every few seconds: register every submission received."""
+    from minsheng.feedback import intake
+
+    return intake.register_pending(budget_seconds=None)["registered"]
+
+
 def submit(org: Any, **kw: Any) -> CitizenRequest:
-    actor = kw.pop("actor", None)
+    actor, now = kw.pop("actor", None), kw.pop("now", None)
     data = {"kind": "enquiry", "category": "housing", "description": "小区楼道灯坏了很久没人修",
             "division": org.town_a, "phone": "13800001234"} | kw
-    return services.request_submit(actor=actor, data=services.Submission(**data))
+    return services.request_submit(actor=actor, data=services.Submission(**data), now=now)

@@ -9,7 +9,8 @@ import os
 import pytest
 
 from minsheng.console.tests.test_browser import AXE
-from minsheng.feedback.models import CitizenRequest
+from minsheng.feedback.models import CitizenRequest, Intake
+from minsheng.feedback.tests.helpers import register_intake
 from minsheng.testing.factories import project_in
 
 os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
@@ -49,11 +50,19 @@ def test_citizen_submits_and_looks_up_without_javascript(browser, live_db, live_
     page.get_by_label("所在地区").select_option(label=org.town_a.name)
     page.get_by_label("诉求内容").fill("建议在工地周边增设夜间照明")
     page.get_by_role("button", name="提交").click()
-    page.get_by_text("您的诉求已受理").wait_for()
-    req = CitizenRequest.objects.get()
-    assert req.project == project and req.receipt_code in page.content()
+    page.get_by_text("您的诉求已收到").wait_for()
+    item = Intake.objects.get()
+    assert item.project == project and item.receipt_code in page.content()
     page.get_by_role("link", name="查询办理进度").click()
     _axe(browser, page.url)
+    # Looked up before the worker has registered it: received, being assigned.
+    page.get_by_label("受理编号").fill(item.receipt_code)
+    page.get_by_role("button", name="查询").click()
+    page.get_by_text("正在分派承办单位").wait_for()
+    register_intake()
+    req = CitizenRequest.objects.get()
+    assert req.receipt_code == item.receipt_code and req.project == project
+    page.goto(f"{live_server.url}/feedback/lookup/")
     page.get_by_label("受理编号").fill(req.receipt_code)
     page.get_by_role("button", name="查询").click()
     page.get_by_text("办理过程").wait_for()
@@ -62,7 +71,7 @@ def test_citizen_submits_and_looks_up_without_javascript(browser, live_db, live_
     page.goto(f"{live_server.url}/feedback/")
     page.get_by_role("button", name="提交").click()
     page.get_by_text("提交的内容有误").wait_for()
-    assert CitizenRequest.objects.count() == 1
+    assert Intake.objects.count() == 1 and CitizenRequest.objects.count() == 1
     ctx.close()
     assert not external, external
 
@@ -117,12 +126,13 @@ def test_phone_keeps_a_draft_and_sends_a_request_queued_offline(browser, live_db
     ctx.set_offline(True)
     page.get_by_role("button", name="提交").click()
     page.get_by_text("联网后会自动发送").wait_for()
-    assert CitizenRequest.objects.count() == 0
+    assert Intake.objects.count() == 0
     ctx.set_offline(False)
     page.evaluate("window.dispatchEvent(new Event('online'))")
     page.wait_for_function("document.getElementById('offline-status').textContent.indexOf('联网后') < 0")
     status = page.locator("#offline-status").inner_text()
     assert "保存的诉求已发送" in status, status
+    register_intake()
     req = CitizenRequest.objects.get()
     assert req.kind == "help" and req.receipt_code in page.get_by_role("status").first.inner_text()
     ctx.close()
@@ -148,9 +158,17 @@ def test_map_pin_from_my_location_and_no_request_leaves_the_site(browser, live_d
     page.get_by_label("所在地区").select_option(label=org.town_a.name)
     page.get_by_label("诉求内容").fill("建议在这个路口增设人行横道")
     page.get_by_role("button", name="提交").click()
-    page.get_by_text("您的诉求已受理").wait_for()
+    page.get_by_text("您的诉求已收到").wait_for()
+    _axe_page(page)
+    code = Intake.objects.get().receipt_code
+    page.get_by_role("link", name="查询办理进度").click()
+    page.get_by_label("受理编号").fill(code)
+    page.get_by_role("button", name="查询").click()
+    page.get_by_text("正在分派承办单位").wait_for()
+    _axe_page(page)  # the card of a submission not yet registered
+    register_intake()
     req = CitizenRequest.objects.get()
-    assert (float(req.latitude), float(req.longitude)) == (30.061, 119.64)
+    assert (float(req.latitude), float(req.longitude)) == (30.061, 119.64) and req.receipt_code == code
     ctx.close()
     assert not external, external
 

@@ -13,7 +13,7 @@ from django.test import Client, RequestFactory
 from PIL import Image
 
 from minsheng.feedback import captcha
-from minsheng.feedback.models import CitizenRequest
+from minsheng.feedback.models import Intake
 
 
 @pytest.fixture(autouse=True)
@@ -82,20 +82,20 @@ def test_the_form_asks_after_the_threshold_and_refuses_without_an_answer(org):
     c = Client()
     assert "captcha_token" not in c.get("/feedback/").content.decode()
     for _i in range(2):
-        assert c.post("/feedback/", _form(org)).status_code == 200
+        assert c.post("/feedback/", _form(org)).status_code == 303
     page = c.get("/feedback/").content.decode()
     assert "captcha_token" in page and "/feedback/captcha/" in page
     refused = c.post("/feedback/", _form(org))
     assert refused.status_code == 400 and "验证码答案不正确" in refused.content.decode()
     wrong = c.post("/feedback/", _form(org, captcha_token=_token(page), captcha_answer="99"))
-    assert wrong.status_code == 400 and CitizenRequest.objects.count() == 2
+    assert wrong.status_code == 400 and Intake.objects.count() == 2
     fresh = _token(wrong.content.decode())
     right = _answer(fresh)
     ok = c.post("/feedback/", _form(org, captcha_token=fresh, captcha_answer=right))
-    assert ok.status_code == 200 and CitizenRequest.objects.count() == 3
+    assert ok.status_code == 303 and Intake.objects.count() == 3
     # The same answer again is refused: single use.
     again = c.post("/feedback/", _form(org, captcha_token=fresh, captcha_answer=right))
-    assert again.status_code == 400 and CitizenRequest.objects.count() == 3
+    assert again.status_code == 400 and Intake.objects.count() == 3
 
 
 def test_the_text_alternative_keeps_the_form_and_works(org):
@@ -108,7 +108,7 @@ def test_the_text_alternative_keeps_the_form_and_works(org):
     assert 'name="captcha_mode" value="text"' in html and "/feedback/captcha/" not in html
     token = _token(html)
     ok = c.post("/feedback/", _form(org, captcha_mode="text", captcha_token=token, captcha_answer=_answer(token)))
-    assert ok.status_code == 200 and CitizenRequest.objects.count() == 3
+    assert ok.status_code == 303 and Intake.objects.count() == 3
 
 
 def test_the_threshold_counts_per_phone_across_addresses(org):
@@ -117,8 +117,8 @@ def test_the_threshold_counts_per_phone_across_addresses(org):
     other = Client(REMOTE_ADDR="10.9.0.99")
     assert "captcha_token" not in other.get("/feedback/").content.decode()
     refused = other.post("/feedback/", _form(org, phone="13900001111"))
-    assert refused.status_code == 400 and CitizenRequest.objects.count() == 2
-    assert other.post("/feedback/", _form(org, phone="13900002222")).status_code == 200
+    assert refused.status_code == 400 and Intake.objects.count() == 2
+    assert other.post("/feedback/", _form(org, phone="13900002222")).status_code == 303
 
 
 REDIS_DB = 14  # this test's own database number on the local Redis
@@ -181,14 +181,14 @@ def test_each_jurisdiction_sets_its_own_threshold(org):
     _rule(org.county_b, after=4, window_minutes=30)
     assert captcha.limits(org.town_a) == (1, 30) and captcha.limits(org.town_b) == (4, 30)
     to_a, to_b = Client(REMOTE_ADDR="10.7.0.1"), Client(REMOTE_ADDR="10.7.0.2")
-    assert to_a.post("/feedback/", _form(org)).status_code == 200
+    assert to_a.post("/feedback/", _form(org)).status_code == 303
     refused = to_a.post("/feedback/", _form(org))
     assert refused.status_code == 400 and "captcha_token" in refused.content.decode()
     for _i in range(4):
-        assert to_b.post("/feedback/", _form(org, division=org.town_b.pk)).status_code == 200
+        assert to_b.post("/feedback/", _form(org, division=org.town_b.pk)).status_code == 303
     assert to_b.post("/feedback/", _form(org, division=org.town_b.pk)).status_code == 400
-    assert CitizenRequest.objects.filter(division=org.town_a).count() == 1
-    assert CitizenRequest.objects.filter(division=org.town_b).count() == 4
+    assert Intake.objects.filter(division=org.town_a).count() == 1
+    assert Intake.objects.filter(division=org.town_b).count() == 4
 
 
 def test_without_a_rule_the_settings_threshold_applies(org, settings):

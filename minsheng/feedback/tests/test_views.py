@@ -8,7 +8,7 @@ from django.test import Client
 
 from minsheng.feedback import sms
 from minsheng.feedback.models import CitizenRequest, Status
-from minsheng.feedback.tests.helpers import submit
+from minsheng.feedback.tests.helpers import register_intake, submit
 from minsheng.testing.factories import project_in
 
 
@@ -25,9 +25,14 @@ def _form(org, **kw):
 
 def test_anonymous_suggestion_gets_a_receipt_code(org, client):
     response = client.post("/feedback/", _form(org))
-    assert response.status_code == 200
+    assert response.status_code == 303 and response["Location"] == "/feedback/receipt/"  # Post/Redirect/Get
+    receipt = client.get("/feedback/receipt/")
+    assert register_intake() == 1
     req = CitizenRequest.objects.get()
-    assert req.receipt_code in response.content.decode() and req.phone == ""
+    assert receipt.status_code == 200 and req.receipt_code in receipt.content.decode() and req.phone == ""
+    assert req.receipt_code not in response["Location"]  # never in a URL (server logs)
+    assert req.owner.name in client.get("/feedback/receipt/").content.decode()  # reloading: the unit, once known
+    assert Client().get("/feedback/receipt/").url == "/feedback/lookup/"  # another browser has no receipt
 
 
 def test_submit_page_sends_codes_by_plain_buttons_and_offers_elderly_mode(org, client):
@@ -57,7 +62,8 @@ def test_complaint_flow_with_sms_code_on_one_page(org, client, django_capture_on
     wrong = client.post("/feedback/", data | {"code": "000000" if code != "000000" else "111111"})
     assert wrong.status_code == 400 and CitizenRequest.objects.count() == 0
     ok = client.post("/feedback/", data | {"code": code})
-    assert ok.status_code == 200
+    assert ok.status_code == 303
+    register_intake()
     assert CitizenRequest.objects.get().phone_verified
 
 
@@ -66,9 +72,10 @@ def test_submission_is_rate_limited_per_ip(org, client, settings):
 
     limit = int(views.SUBMIT_RATE.split("/")[0])
     for _ in range(limit):
-        assert client.post("/feedback/", _form(org)).status_code == 200
+        assert client.post("/feedback/", _form(org)).status_code == 303
     response = client.post("/feedback/", _form(org))
     assert response.status_code == 429 and "过于频繁" in response.content.decode()
+    assert register_intake() == limit
     assert CitizenRequest.objects.count() == limit
 
 
@@ -90,7 +97,8 @@ def test_public_project_page_has_a_feedback_button(org, client):
     page = client.get(f"/projects/{project.code}/").content.decode()
     assert f"/feedback/?project={project.code}" in page
     response = client.post(f"/feedback/?project={project.code}", _form(org, category="project", division=""))
-    assert response.status_code == 200
+    assert response.status_code == 303
+    register_intake()
     req = CitizenRequest.objects.get()
     assert req.project == project and req.channel == "project" and req.owner == project.lead_department
 

@@ -52,19 +52,27 @@
     var queue = JSON.parse(localStorage.getItem(QUEUE) || "[]");
     if (!queue.length || !navigator.onLine) { return; }
     localStorage.setItem(QUEUE, "[]");
-    queue.forEach(function (item) {
-      var body = new URLSearchParams(item.data);
-      fetch(item.url, {method: "POST", body: body, credentials: "same-origin"}).then(function (r) {
-        return r.text().then(function (html) {
-          var m = html.match(/data-receipt="([A-Z0-9]+)"/);
-          if (r.ok && m) { localStorage.removeItem(DRAFT); say((form && form.dataset.sentText || "") + " " + m[1]); }
-          else { say(form && form.dataset.failedText || ""); }
-        });
-      }).catch(function () {
-        var again = JSON.parse(localStorage.getItem(QUEUE) || "[]");
-        again.push(item);
-        localStorage.setItem(QUEUE, JSON.stringify(again));
+    // One after another: each answer is a redirect to the receipt page, which shows the receipt the
+    // server has just remembered for this browser (sent side by side, two would show the same one).
+    queue.reduce(function (previous, item) {
+      return previous.then(function () { return send(item); });
+    }, Promise.resolve());
+  }
+
+  function send(item) {
+    var body = new URLSearchParams(item.data);
+    return fetch(item.url, {method: "POST", body: body, credentials: "same-origin"}).then(function (r) {
+      return r.text().then(function (html) {
+        var m = html.match(/data-receipt="([A-Z0-9]+)"/);
+        if (r.ok && m) { localStorage.removeItem(DRAFT); say((form && form.dataset.sentText || "") + " " + m[1]); }
+        else { say(form && form.dataset.failedText || ""); }
       });
+    }).catch(function () {
+      // Not sent (or no answer): queued again, with the same submission key, so a request the server
+      // did receive is not registered twice.
+      var again = JSON.parse(localStorage.getItem(QUEUE) || "[]");
+      again.push(item);
+      localStorage.setItem(QUEUE, JSON.stringify(again));
     });
   }
   window.addEventListener("online", flush);

@@ -40,14 +40,15 @@ class Command(BaseCommand):
                 self.stderr.write("Lost the scheduler lock; stopping.")
                 scheduler.shutdown(wait=False)
 
-        def run(task_path: str) -> None:
+        def run(task_path: str, only_if: str) -> None:
             close_old_connections()
             if sched.acquire_lock(holder):
-                sched.enqueue(task_path)
+                sched.enqueue(task_path, only_if)
 
         scheduler.add_job(heartbeat, "interval", seconds=sched.HEARTBEAT_SECONDS, id="heartbeat")
         for job in sched.JOBS:
-            scheduler.add_job(run, CronTrigger(**job.cron, timezone=settings.TIME_ZONE), args=[job.task], id=job.id)
+            scheduler.add_job(run, CronTrigger(**job.cron, timezone=settings.TIME_ZONE), args=[job.task, job.only_if],
+                              id=job.id)
         self.stdout.write(f"Scheduler {holder} running {len(sched.JOBS)} job(s).")
         try:
             scheduler.start()
