@@ -87,3 +87,25 @@ def test_the_redis_cache_reuses_one_client_per_pool_across_threads():
         keys = client.keys(f"{prefix}:*")  # only this test's keys (never FLUSHDB: tests share the server)
         if keys:
             client.delete(*keys)
+
+
+def test_the_redis_cache_counts_several_keys_in_one_round_trip():
+    """add(key, 0, ttl) then incr(key) for each key, in one pipeline: the window starts at the first count
+    and later counts do not extend it; what Django's own get() reads back is the count."""
+    import uuid
+
+    from minsheng.core.cache import SharedClientRedisCache
+
+    prefix = f"counters-{uuid.uuid4().hex[:8]}"
+    cache = SharedClientRedisCache("redis://127.0.0.1:6379/13", {"KEY_PREFIX": prefix})
+    client = cache._cache.get_client(write=True)
+    try:
+        assert cache.add_and_incr_many(["ip", "phone"], 60) == [1, 1]
+        client.expire(cache.make_key("ip"), 5)  # as if most of the window had passed
+        assert cache.add_and_incr_many(["ip", "phone"], 60) == [2, 2]
+        assert cache.get("ip") == 2 and cache.get_many(["ip", "phone"]) == {"ip": 2, "phone": 2}
+        assert client.ttl(cache.make_key("ip")) <= 5 < client.ttl(cache.make_key("phone")) <= 60
+    finally:
+        keys = client.keys(f"{prefix}:*")
+        if keys:
+            client.delete(*keys)

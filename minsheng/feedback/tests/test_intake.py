@@ -273,3 +273,21 @@ def test_the_division_field_accepts_exactly_the_divisions_it_lists(org):
         if d.pk in listed:
             assert form.cleaned_data["division"] == d
     assert org.town_a.pk in listed and org.city.pk not in listed
+
+
+def test_the_intake_command_shows_and_clears_the_backlog(org):
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    for _ in range(3):
+        intake.intake_submit(data=_data(org))
+    out = StringIO()
+    call_command("intake", "status", stdout=out)
+    assert out.getvalue().startswith("waiting=3 failed=0 oldest=")
+    out = StringIO()
+    call_command("intake", "register", stdout=out)
+    assert out.getvalue().strip() == "registered=3 failed=0" and CitizenRequest.objects.count() == 3
+    out = StringIO()
+    call_command("intake", "status", stdout=out)
+    assert out.getvalue().strip() == "waiting=0 failed=0 oldest=-"

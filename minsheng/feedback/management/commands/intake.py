@@ -40,7 +40,8 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, ask_stop)
         total = {"registered": 0, "failed": 0}
         while True:
-            close_old_connections()
+            if opts["loop"]:
+                close_old_connections()  # a long-running process: drop connections the database has closed
             done = intake.register_pending(budget_seconds=5.0 if opts["loop"] else None)
             for k in total:
                 total[k] += done[k]
