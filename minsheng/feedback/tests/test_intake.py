@@ -291,3 +291,17 @@ def test_the_intake_command_shows_and_clears_the_backlog(org):
     out = StringIO()
     call_command("intake", "status", stdout=out)
     assert out.getvalue().strip() == "waiting=0 failed=0 oldest=-"
+
+
+def test_an_administrator_sees_the_queue_and_asks_for_a_retry(org, client):
+    item = intake.intake_submit(data=_data(org, category="roads"))
+    intake.register_pending(now=item.created_at)  # fails: no unit for roads here
+    client.force_login(org.user("admin"))
+    page = client.get("/admin/feedback/intake/")
+    assert page.status_code == 200 and item.receipt_code in page.content.decode()
+    response = client.post("/admin/feedback/intake/", {"action": "retry_now", "_selected_action": [item.pk]})
+    assert response.status_code == 302
+    item.refresh_from_db()
+    assert item.retry_at is None and item.attempts == 1
+    client.force_login(org.user("a_housing"))  # not staff: no admin
+    assert client.get("/admin/feedback/intake/").status_code == 302
