@@ -26,7 +26,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from minsheng.accounts.models import User
 from minsheng.accounts.roles import Role
@@ -880,7 +880,8 @@ def clocks_for(req: CitizenRequest, now: dt.datetime | None = None,
     ]
 
 
-PHASE_LABELS = {"first_contact": _lazy("首次联系"), "reply": _lazy("答复"), "closure": _lazy("办结")}
+PHASE_LABELS = {"first_contact": gettext_lazy("首次联系"), "reply": gettext_lazy("答复"),
+                "closure": gettext_lazy("办结")}
 
 
 def sla_scan(*, now: dt.datetime | None = None) -> dict[str, int]:

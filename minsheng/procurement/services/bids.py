@@ -9,7 +9,7 @@ from typing import Any
 
 from django.db import IntegrityError, transaction
 from django.urls import reverse
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.models import User
@@ -193,7 +193,7 @@ def _alert_tampered(*, actor: Any, tender: Tender, bid: Bid) -> None:
                  after={"commitment_ok": bid.commitment_ok, "ledger_ok": bid.ledger_ok,
                         "commitment": bid.commitment},
                  project_code=tender.project.code, division_path=tender.project.division_path)
-    message = _g("开标校验失败：%(ref)s 中 %(supplier)s 的投标与递交时的承诺或存证不一致，请核查。") % {
+    message = gettext("开标校验失败：%(ref)s 中 %(supplier)s 的投标与递交时的承诺或存证不一致，请核查。") % {
         "ref": tender.reference, "supplier": bid.supplier.name}
     link = reverse("procurement_console:tender", args=[tender.pk])
     for person in [*_auditors_of(tender), tender.created_by]:

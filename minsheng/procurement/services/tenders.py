@@ -10,7 +10,7 @@ from typing import Any
 from django.db import transaction
 from django.db.models import Sum
 from django.urls import reverse
-from django.utils.translation import gettext as _g
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from minsheng.accounts.roles import Cap
@@ -325,17 +325,18 @@ def _tell_cancelled(tender: Tender, bids: list[Any], *, opened: bool) -> None:
     names = {"ref": tender.reference, "title": tender.title}
     bidders = set(Supplier.users.through.objects.filter(supplier_id__in={b.supplier_id for b in bids})
                   .values_list("user_id", flat=True))
-    told = (_g("招标已终止：%(ref)s %(title)s，请查看终止公告。") if opened
-            else _g("招标已终止：%(ref)s %(title)s。贵单位的密封投标不会开启，请查看终止公告。"))
+    told = (gettext("招标已终止：%(ref)s %(title)s，请查看终止公告。") if opened
+            else gettext("招标已终止：%(ref)s %(title)s。贵单位的密封投标不会开启，请查看终止公告。"))
     notify_many(recipient_ids=sorted(bidders), kind="tender_cancelled", text=told % names,
                 link=reverse("procurement:tender", args=[tender.pk]), dedupe_key=f"tender_cancelled:{tender.pk}")
     console = reverse("procurement_console:tender", args=[tender.pk])
     panel = set(PanelMember.objects.filter(tender=tender).values_list("expert_id", flat=True)) - bidders
     notify_many(recipient_ids=sorted(panel), kind="tender_cancelled",
-                text=_g("招标已终止：%(ref)s %(title)s，评标工作取消。") % names,
+                text=gettext("招标已终止：%(ref)s %(title)s，评标工作取消。") % names,
                 link=console, dedupe_key=f"tender_cancelled:{tender.pk}")
     if not opened:
         holders = set(KeyShareHolder.objects.filter(tender=tender).values_list("holder_id", flat=True))
         notify_many(recipient_ids=sorted(holders), kind="tender_cancelled",
-                    text=_g("招标已终止：%(ref)s %(title)s。不再开标，您保管的开标密钥分片无需再用，请销毁。") % names,
+                    text=gettext("招标已终止：%(ref)s %(title)s。不再开标，您保管的开标密钥分片无需再用，请销毁。")
+                    % names,
                     link=console, dedupe_key=f"tender_shares_void:{tender.pk}")
