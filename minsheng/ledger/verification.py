@@ -12,12 +12,12 @@ from __future__ import annotations
 import json
 import multiprocessing
 import os
-from collections import defaultdict, deque
+from collections import defaultdict
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import DatabaseError, connection, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from minsheng.ledger import canonical, keys, merkle, note, registry, verify_chunks
@@ -144,22 +144,26 @@ def _chunk_ranges(head: Log):
         yield start, min(step, head.size - start)
 
 
-def _chunks(head: Log):
-    """(start, count, rendered leaves or None, escaped) for each aligned chunk of [0, size), read by
-    this process: one COPY (PostgreSQL) or one aggregate query (SQLite) per chunk."""
-    for start, count in _chunk_ranges(head):
-        end = start + count
-        try:
-            with transaction.atomic(), connection.cursor() as cur:
-                if connection.vendor == "postgresql":
-                    blob, escaped = verify_chunks.read_pg(cur.cursor, head.pk, start, end), True
-                else:
-                    cur.execute(verify_chunks.SQLITE_CHUNK, [head.pk, start, end])
-                    blob, escaped = (cur.fetchone()[0] or "").encode(), False
-        except (DatabaseError, UnicodeDecodeError):  # e.g. leaf bytes that are not UTF-8
-            yield start, count, None, False
-            return
-        yield start, count, blob, escaped
+def _check_here(head: Log, start: int, count: int, registered: frozenset[str]) -> verify_chunks.ChunkResult:
+    """`verify_chunks.check_range` in this process, on this connection's driver connection (psycopg:
+    a plain cursor, since Django's client-side cursor cannot return binary results; both of a chunk's
+    queries in one REPEATABLE READ transaction unless inside a transaction already)."""
+    outermost = not connection.in_atomic_block
+    try:
+        with transaction.atomic():
+            raw = connection.connection
+            if connection.vendor == "postgresql":
+                import psycopg
+
+                with psycopg.Cursor(raw) as cur:
+                    if outermost:
+                        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    return verify_chunks.check_range(
+                        cur, "postgresql", head.pk, start, count, head.hash_alg, registered
+                    )
+            return verify_chunks.check_range(raw.cursor(), "sqlite", head.pk, start, count, head.hash_alg, registered)
+    except Exception as exc:  # any read failure (e.g. text that is not UTF-8) means "look closer"
+        return verify_chunks.ChunkResult(start, False, f"read: {exc}")
 
 
 def _worker_db() -> dict[str, Any] | None:
@@ -170,38 +174,42 @@ def _worker_db() -> dict[str, Any] | None:
     sd = connection.settings_dict
     if connection.vendor == "postgresql":
         params = {"dbname": sd["NAME"], "user": sd["USER"], "password": sd["PASSWORD"], "host": sd["HOST"],
-                  "port": sd["PORT"]}
+                  "port": sd["PORT"], "options": (sd.get("OPTIONS") or {}).get("options")}  # e.g. jit=off
         return {"vendor": "postgresql", "params": {k: v for k, v in params.items() if v}}
     if connection.vendor == "sqlite" and not connection.is_in_memory_db():
         return {"vendor": "sqlite", "path": str(sd["NAME"])}
     return None
 
 
-def _stored_levels(head: Log) -> dict[int, tuple[int, int, int, bytes]]:
-    """level → (count, min index, max index, hashes concatenated in index order), one query."""
+def _stored_levels(head: Log, width: int) -> dict[int, bytes] | None:
+    """level → digest (`verify_chunks.digest`) of the level's stored hashes concatenated in index order,
+    one query; None unless every level holds exactly the indices 0 … (size >> level) - 1, once each, and
+    only hashes of `width` bytes. A count with the lowest and highest index alone would let a
+    duplicated index stand in for a missing one; hashes of other sizes could concatenate to the same
+    bytes; SQLite could hold a real number for an index (`typed`, see `verify_chunks.SQLITE_CHUNK`)."""
     if connection.vendor == "postgresql":
         sql = (
-            'SELECT level, count(*), min("index"), max("index"), string_agg(hash, \'\'::bytea) FROM '
-            '(SELECT level, "index", hash FROM ledger_node WHERE log_id = %s ORDER BY level, "index") n '
+            'SELECT level, count(*), count(DISTINCT "index"), min("index"), max("index"), min(octet_length(hash)), '
+            "max(octet_length(hash)), sha256(string_agg(hash, ''::bytea)), true "
+            'FROM (SELECT level, "index", hash FROM ledger_node WHERE log_id = %s ORDER BY level, "index") n '
             "GROUP BY level"
         )
     else:
         sql = (
-            'SELECT level, count(*), min("index"), max("index"), group_concat(hex(hash), \'\') FROM '
-            '(SELECT level, "index", hash FROM ledger_node WHERE log_id = %s ORDER BY level, "index") '
+            'SELECT level, count(*), count(DISTINCT "index"), min("index"), max("index"), min(length(hash)), '
+            "max(length(hash)), CAST(group_concat(hash, '') AS BLOB), typeof(sum(\"index\")) = 'integer' "
+            'FROM (SELECT level, "index", hash FROM ledger_node WHERE log_id = %s ORDER BY level, "index") '
             "GROUP BY level"
         )
     with connection.cursor() as cur:
         cur.execute(sql, [head.pk])
         rows = cur.fetchall()
     out = {}
-    for level, count, lo, hi, blob in rows:
-        if isinstance(blob, str):
-            try:
-                blob = bytes.fromhex(blob)
-            except ValueError:
-                blob = b""
-        out[level] = (count, lo, hi, bytes(blob or b""))
+    for level, count, distinct, lo, hi, shortest, longest, hashes, typed in rows:
+        n = head.size >> level
+        if not typed or (count, distinct, lo, hi, shortest, longest) != (n, n, 0, n - 1, width, width):
+            return None
+        out[level] = bytes(hashes) if connection.vendor == "postgresql" else verify_chunks.digest(bytes(hashes))
     return out
 
 
@@ -219,60 +227,39 @@ def _fast_structure(head: Log, hasher: Hasher, *, workers: int):
         if cur.fetchone()[0]:
             return None
     results: list[verify_chunks.ChunkResult] = []
-    pool = (
-        ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
-        if workers
-        else None
-    )
-    db = _worker_db() if pool is not None else None
-    if db is not None:
-        # Workers read their own chunks in parallel, PostgreSQL inside this transaction's snapshot.
-        try:
-            with transaction.atomic():
-                if db["vendor"] == "postgresql":
-                    with connection.cursor() as cur:
-                        cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                        cur.execute("SELECT pg_export_snapshot()")
-                        db["snapshot"] = cur.fetchone()[0]
-                futures = [
-                    pool.submit(verify_chunks.read_and_check, db, head.pk, start, count, head.hash_alg, registered)
-                    for start, count in _chunk_ranges(head)
-                ]
-                stored = _stored_levels(head)  # meanwhile, here
-                for future in futures:
-                    results.append(future.result())
-                    if not results[-1].ok:
-                        return None
-        finally:
-            pool.shutdown(wait=True, cancel_futures=True)
-        return _fast_levels(head, hasher, results, stored)
-    try:
-        pending: deque = deque()
-        for start, count, blob, escaped in _chunks(head):
-            if blob is None:
-                return None
-            args = (blob, start, count, escaped, head.hash_alg, registered)
-            if pool is None:
-                results.append(verify_chunks.check_chunk(*args))
-                if not results[-1].ok:
-                    return None
-                continue
-            pending.append(pool.submit(verify_chunks.check_chunk, *args))
-            while len(pending) > 2 * workers:  # bounded memory: the reader waits for the hashers
-                results.append(pending.popleft().result())
-                if not results[-1].ok:
-                    return None
-        while pending:
-            results.append(pending.popleft().result())
+    db = _worker_db() if workers else None
+    if db is None:  # inside a transaction, or asked to: one chunk after the other, here
+        for start, count in _chunk_ranges(head):
+            results.append(_check_here(head, start, count, registered))
             if not results[-1].ok:
                 return None
+        return _fast_levels(head, hasher, results, _stored_levels(head, hasher.size))
+    # Workers read and check their own chunks in parallel, PostgreSQL inside this transaction's snapshot.
+    pool = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("fork"))
+    try:
+        with transaction.atomic():
+            if db["vendor"] == "postgresql":
+                with connection.cursor() as cur:
+                    cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    cur.execute("SELECT pg_export_snapshot()")
+                    db["snapshot"] = cur.fetchone()[0]
+            futures = [
+                pool.submit(verify_chunks.read_and_check, db, head.pk, start, count, head.hash_alg, registered)
+                for start, count in _chunk_ranges(head)
+            ]
+            stored = _stored_levels(head, hasher.size)  # meanwhile, here
+            for future in futures:
+                results.append(future.result())
+                if not results[-1].ok:
+                    return None
     finally:
-        if pool is not None:
-            pool.shutdown(wait=True, cancel_futures=True)
-    return _fast_levels(head, hasher, results, _stored_levels(head))
+        pool.shutdown(wait=True, cancel_futures=True)
+    return _fast_levels(head, hasher, results, stored)
 
 
-def _fast_levels(head: Log, hasher: Hasher, results: list[verify_chunks.ChunkResult], stored: dict):
+def _fast_levels(
+    head: Log, hasher: Hasher, results: list[verify_chunks.ChunkResult], stored: dict[int, bytes] | None
+):
     """Levels from the chunks' hashes, compared with the stored nodes and the head in bulk."""
     width = hasher.size
     levels: list[_Level] = []
@@ -286,13 +273,10 @@ def _fast_levels(head: Log, hasher: Hasher, results: list[verify_chunks.ChunkRes
     while len(top) >= pair:
         top = b"".join([new(one + top[i : i + pair]).digest() for i in range(0, len(top) - pair + 1, pair)])
         levels.append(_Level(top, width))
-    if set(stored) != set(range(1, len(levels))):
+    if stored is None or set(stored) != set(range(1, len(levels))):
         return None
-    for level in range(1, len(levels)):
-        count, lo, hi, blob = stored[level]
-        n = len(levels[level])
-        if (count, lo, hi) != (n, 0, n - 1) or blob != levels[level].blob:
-            return None
+    if any(stored[level] != verify_chunks.digest(levels[level].blob) for level in range(1, len(levels))):
+        return None
     edge = b"".join(levels[lv][i] for lv, i in merkle.perfect_nodes(0, head.size))
     if bytes(head.root) != _root_of(hasher, levels, head.size) or bytes(head.edge) != edge:
         return None

@@ -1,16 +1,19 @@
 """The CPU half of full verification, one aligned chunk of leaves at a time. Pure: no ORM, no Django,
 so it runs in worker processes (forked by `verification`) on plain bytes.
 
-A chunk arrives as the database rendered it: one line per leaf, tab-separated
-``index, data, leaf hash (hex), kind, project, model, id, digest, salt (hex), actor id`` — PostgreSQL's
-COPY text format (``\\N`` for NULL, backslash escapes), or the same fields concatenated raw by SQLite.
-`check_chunk` hashes every leaf, re-checks that it is a canonical statement whose lookup columns and
-actor commitment match, and hashes every perfect node inside the chunk (chunks start at multiples of
-a power of two, so every node below that level lies inside one chunk).
+The database hands a chunk over as one row of aggregates over its leaves in index order (`Chunk`:
+`PG_CHUNK`, `SQLITE_CHUNK`) and the leaf bytes. `check_chunk` proves with whole-chunk operations — one
+regular-expression scan over all the statements, byte-string comparisons, no Python code per leaf but
+hashing it — that the indices are exactly the chunk's, every leaf is a canonical statement whose
+lookup columns and actor commitment match, and every leaf hashes to its stored hash; then it hashes
+every perfect node inside the chunk (chunks start at multiples of a power of two, so every node
+below that level lies inside one chunk).
 
-It answers only "all as expected" (with the level hashes) or "something differs": naming *what*
-differs is left to the precise, row-by-row pass in `verification`, which runs only then. So the
-checks here must never accept what the precise pass would report; they may refuse more.
+A chunk the bulk check does not accept (statements with strings a canonical encoder escapes, or
+anything altered) is read again row by row and checked by `check_rows`. Both answer only "all as
+expected" (with the level hashes) or "something differs": naming *what* differs is left to the
+precise, row-by-row pass in `verification`, which runs only then. So the checks here must never
+accept what the precise pass would report; they may refuse more.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ import hashlib
 import operator
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from itertools import compress, repeat
+from typing import Any, NamedTuple
 
 # Canonical statements, split on '"' when no string needs an escape: the keys and punctuation
 # between the strings are fixed (RFC 8785 sorts the keys), the strings are the values.
@@ -47,6 +51,29 @@ class ChunkResult:
     refs: list[tuple[str, int, str, str]] = field(default_factory=list)  # (model, index, id, digest)
 
 
+class Chunk(NamedTuple):
+    """A chunk's leaves as the database aggregated them, every part in the same (index) order. Texts the
+    verifier only compares arrive as their digest (`digest`): the same answer, given the collision
+    resistance the whole log rests on, for a fraction of the bytes to send."""
+
+    rows: int  # count(*), count(DISTINCT index), min and max index: exactly [start, start + count), once each
+    distinct: int
+    lo: int | None
+    hi: int | None
+    hash_min: int | None  # the shortest and longest stored leaf hash: hashes of other sizes could
+    hash_max: int | None  # concatenate to the same bytes, so every one must have the hash size
+    hashes: bytes | None  # digest of the stored leaf hashes, concatenated
+    lookups: bytes | None  # digest of the lookup columns framed as in a statement (LOOKUPS), joined by b"\n"
+    kinds: bytes | None  # digest of the kind column, joined by b"\n"
+    salts: bytes | None  # b"index:salt hex:actor id" per leaf with a salt, an actor and a commitment, joined by b"\n"
+    typed: Any  # true when every column has the type the precise pass reads (SQLite stores any type anywhere)
+
+
+def digest(text: bytes) -> bytes:
+    """The digest `Chunk` carries for a text: SHA-256 whatever the log's hash (PostgreSQL has it built in)."""
+    return hashlib.sha256(text).digest()
+
+
 def _statement_fields(data: bytes) -> tuple[bytes, ...] | None:
     """[type, project, model, id, digest, commitment] of a canonical statement, else None."""
     if _UNSAFE(data) is None:
@@ -72,118 +99,118 @@ def _new(alg: str):
     return lambda data=b"": hashlib.new("sm3", data)
 
 
-# Control characters other than the tab and newline that delimit fields (inside a field these would
-# have split it, or PostgreSQL escaped them with a backslash).
-_CONTROL_BYTES = bytes([*range(0x09), *range(0x0B, 0x20), 0x7F])
-# One statement followed by its separator; groups: the statement, commitment, digest, project, id,
-# model, type. Values hold no '"' (so no escapes either, checked apart). Matches that add up to the
-# whole text tile it, so each is exactly one leaf.
-_V, _W = rb'([^"\t]*)', rb'[^"\t]*'
+# ---------------------------------------------------------------------------------------------
+# the bulk check
+
+# The lookup columns as a canonical statement holds them, digest value to record model (RFC 8785 sorts
+# the keys): even positions name the column, odd ones the fixed text between. The type follows the
+# time (which has no column), so it is compared on its own.
+LOOKUPS = (
+    "digest", '"},"project":"', "project_code", '","record":{"id":"', "record_id", '","model":"', "record_model",
+)
+_V = rb'[^"]*'  # a string value: no quote (controls and backslashes are refused apart, see _ESCAPED)
+# One whole line per canonical statement, capturing its lookup values (framed) and its type. [^"]* stops
+# at the next quote, so this is one linear scan; as many matches as lines means every line is exactly
+# one statement, since a match spans at least a line.
 _STATEMENTS = re.compile(
-    rb'(\{"actor":\{"commitment":"' + _V + rb'","role":"' + _W + rb'"\},"digest":\{"alg":"' + _W
-    + rb'","value":"' + _V + rb'"\},"project":"' + _V + rb'","record":\{"id":"' + _V + rb'","model":"' + _V
-    + rb'"\},"time":"' + _W + rb'","type":"' + _V + rb'","v":1\})(?:\t|\Z)'
+    rb'^\{"actor":\{"commitment":"' + _V + rb'","role":"' + _V + rb'"\},"digest":\{"alg":"' + _V
+    + rb'","value":"(' + _V.join([b"", *(re.escape(t.encode()) for t in LOOKUPS[1::2]), b""]) + rb')"\},"time":"'
+    + _V + rb'","type":"(' + _V + rb')","v":1\}$',
+    re.MULTILINE,
 ).findall
-_COPY_ESCAPE = re.compile(rb"\\(?:([0-7]{1,3})|x([0-9a-fA-F]{1,2})|(.))", re.S)
-_COPY_CHARS = {b"b": b"\b", b"f": b"\f", b"n": b"\n", b"r": b"\r", b"t": b"\t", b"v": b"\v"}
-NULL = b"\\N"
-FIELDS = 10  # index, data, leaf hash (hex), kind, project, model, id, digest, salt (hex) or NULL, actor or NULL
+_lookups, _kind = operator.itemgetter(0), operator.itemgetter(1)
+# Bytes a canonical string never holds raw: RFC 8785 escapes controls (the newline too), and a backslash
+# starts an escape, whose decoded value the lookup columns would hold.
+_ESCAPED = bytes(range(0x20)) + b"\\"
+_COMMITMENT = len(b'{"actor":{"commitment":"')
 
 
-def _copy_unescape(value: bytes) -> bytes:
-    """A field of PostgreSQL's COPY text format back to its bytes."""
-    if b"\\" not in value:
-        return value
-
-    def sub(m: re.Match[bytes]) -> bytes:
-        if m.group(1):
-            return bytes([int(m.group(1), 8) & 0xFF])
-        if m.group(2):
-            return bytes([int(m.group(2), 16)])
-        return _COPY_CHARS.get(m.group(3), m.group(3))
-
-    return _COPY_ESCAPE.sub(sub, value)
+def _utf8(text: bytes) -> bool:
+    if text.isascii():
+        return True
+    try:
+        text.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def check_chunk(
-    blob: bytes, start: int, count: int, escaped: bool, alg: str, registered: frozenset[str]
+    chunk: Chunk, datas: list[bytes], start: int, count: int, alg: str, registered: frozenset[str]
 ) -> ChunkResult:
-    """Check leaves [start, start+count): `blob` holds one line per leaf, tab-separated FIELDS, in
-    PostgreSQL's COPY text format (`escaped`) or raw (SQLite, where any tab or newline inside a
-    field makes the chunk fail and the precise pass run). Whole-chunk list operations first; a
-    chunk with anything unusual in it (escapes, non-canonical looking statements) is re-checked
-    row by row before it is declared different."""
+    """Check leaves [start, start+count) — `datas`, their bytes in index order — against their
+    aggregates, all at once (see the module docstring)."""
     new = _new(alg)
-    fields = blob.replace(b"\n", b"\t").split(b"\t") if blob else []
-    if fields and fields[-1] == b"":
-        fields.pop()
-    if len(fields) != FIELDS * count:
-        return ChunkResult(start, False, "row count")
-    try:
-        if list(map(int, fields[0::FIELDS])) != list(range(start, start + count)):
-            return ChunkResult(start, False, "indices")
-    except ValueError:
+    if (chunk.rows, chunk.distinct, chunk.lo, chunk.hi, len(datas)) != (count, count, start, start + count - 1, count):
         return ChunkResult(start, False, "indices")
-    datas = fields[1::FIELDS]
-    joined = b"\t".join(datas)
-    # No escapes, no control characters, and every leaf exactly the statement frame with plain
-    # values: then each is its own canonical form (RFC 8785 escapes nothing else).
-    simple = b"\\" not in joined and len(joined.translate(None, _CONTROL_BYTES)) == len(joined)
-    if simple:
-        rows = _STATEMENTS(joined)
-        simple = len(rows) == count
-    if simple:
-        whole, commitments, digests, projects, ids, models, kinds = zip(*rows, strict=True)
-        simple = sum(map(len, whole)) + count - 1 == len(joined)
-        simple = (
-            simple
-            and kinds == tuple(fields[3::FIELDS])
-            and projects == tuple(fields[4::FIELDS])
-            and models == tuple(fields[5::FIELDS])
-            and ids == tuple(fields[6::FIELDS])
-            and digests == tuple(fields[7::FIELDS])
-        )
-    if not simple:
-        return _check_rows(fields, start, count, escaped, new, registered)
+    # Every leaf exactly one canonical statement: nothing that an encoder escapes (no newline but the
+    # count - 1 that join the leaves into lines), valid UTF-8, and every line a statement frame with
+    # quote-free strings between the keys.
+    leaves = b"\n".join(datas)
+    if (
+        not chunk.typed
+        or len(leaves.translate(None, _ESCAPED)) != len(leaves) - (count - 1)
+        or not _utf8(leaves)
+    ):
+        return ChunkResult(start, False, "statements")
+    rows = _STATEMENTS(leaves)
+    if len(rows) != count:
+        return ChunkResult(start, False, "statements")
+    # Lookup columns = the statements' fields. The statements' strings hold no quote or newline: so the
+    # joined texts are equal only if every row's columns are its statement's — a column holding a quote
+    # or a newline would add one, and the fixed text between pins each column to its field.
+    lookups = list(map(_lookups, rows))
+    if digest(b"\n".join(lookups)) != chunk.lookups or digest(b"\n".join(map(_kind, rows))) != chunk.kinds:
+        return ChunkResult(start, False, "lookup columns")
+    width = new().digest_size
     zero = b"\x00"
-    hashes = [new(zero + d).digest() for d in datas]
-    level = b"".join(hashes)
-    if level.hex().encode() != b"".join(fields[2::FIELDS]).lower():
+    level = b"".join([new(zero + d).digest() for d in datas])
+    if chunk.hash_min != width or chunk.hash_max != width or digest(level) != chunk.hashes:
         return ChunkResult(start, False, "leaf hash")
-    refs: list[tuple[str, int, str, str]] = []
-    salts = fields[8::FIELDS]
-    for i, salt in enumerate(salts):
-        if salt != NULL and commitments[i]:
-            actor = fields[FIELDS * i + 9]
-            if actor != NULL and new(bytes.fromhex(salt.decode()) + actor).hexdigest().encode() != commitments[i]:
+    try:
+        for line in chunk.salts.split(b"\n") if chunk.salts else ():
+            index, salt, actor = line.split(b":")
+            i = int(index) - start
+            if not 0 <= i < count:
+                return ChunkResult(start, False, "salt")
+            data = datas[i]
+            commitment = data[_COMMITMENT : data.index(b'"', _COMMITMENT)]
+            if commitment and new(bytes.fromhex(salt.decode()) + actor).hexdigest().encode() != commitment:
                 return ChunkResult(start, False, f"salt #{start + i}")
-    if registered:
-        for i, model in enumerate(models):
-            if model.decode() in registered:
-                refs.append((model.decode(), start + i, ids[i].decode(), digests[i].decode()))
+    except ValueError:
+        return ChunkResult(start, False, "salt")
+    refs: list[tuple[str, int, str, str]] = []
+    if registered:  # a framed lookup ends with the model: digest at 0, id at 10, model at 14 between quotes
+        ends = tuple(f'","model":"{model}'.encode() for model in registered)
+        for i in compress(range(count), map(bytes.endswith, lookups, repeat(ends))):
+            p = lookups[i].split(b'"')
+            refs.append((p[14].decode(), start + i, p[10].decode(), p[0].decode()))
     return _finish(start, level, new, refs)
 
 
-def _check_rows(fields, start, count, escaped, new, registered) -> ChunkResult:
-    unescape = _copy_unescape if escaped else (lambda v: v)
+def check_rows(rows: list[tuple], start: int, count: int, alg: str, registered: frozenset[str]) -> ChunkResult:
+    """Row by row, for a chunk the bulk check did not accept. `rows`: (index, data, leaf hash, kind,
+    project code, record model, record id, digest, salt, actor id) as the database driver returns them."""
+    new = _new(alg)
+    if [row[0] for row in rows] != list(range(start, start + count)):
+        return ChunkResult(start, False, "indices")
     hashes: list[bytes] = []
     refs: list[tuple[str, int, str, str]] = []
-    for i in range(count):
-        f = [unescape(v) for v in fields[FIELDS * i : FIELDS * (i + 1)]]
-        index = start + i
-        data = f[1]
+    for index, data, leaf_hash, *columns, salt, actor in rows:
+        if not isinstance(data, bytes) or not all(isinstance(c, str) for c in columns):
+            return ChunkResult(start, False, f"types #{index}")
         h = new(b"\x00" + data).digest()
-        if h.hex().encode() != f[2].lower():
+        if h != bytes(leaf_hash):
             return ChunkResult(start, False, f"leaf hash #{index}")
         hashes.append(h)
         s = _statement_fields(data)
-        if s is None or tuple(f[3:8]) != s[:5]:
+        if s is None or tuple(c.encode() for c in columns) != s[:5]:
             return ChunkResult(start, False, f"statement #{index}")
-        if s[5] and fields[FIELDS * i + 8] != NULL and fields[FIELDS * i + 9] != NULL:
-            if new(bytes.fromhex(f[8].decode()) + f[9]).hexdigest().encode() != s[5]:
+        if s[5] and salt is not None and actor is not None:
+            if new(bytes(salt) + str(actor).encode()).hexdigest().encode() != s[5]:
                 return ChunkResult(start, False, f"salt #{index}")
-        if registered and s[2].decode() in registered:
-            refs.append((s[2].decode(), index, s[3].decode(), s[4].decode()))
+        if columns[2] in registered:
+            refs.append((columns[2], index, columns[3], columns[4]))
     return _finish(start, b"".join(hashes), new, refs)
 
 
@@ -200,30 +227,96 @@ def _finish(start: int, level: bytes, new, refs) -> ChunkResult:
 # ---------------------------------------------------------------------------------------------
 # reading a chunk (in the verifying process, or in a worker with its own connection)
 
-# The salt columns are scalar subqueries (a primary-key probe each), not a join: whatever the statistics,
-# the leaves then come straight off the (log, index) index in order. A LEFT JOIN planned on stale
-# statistics hashed the chunk and sorted it on disk (340 → 255 ms per 32,768 leaves).
-PG_CHUNK = (
-    "COPY (SELECT l.\"index\", convert_from(l.data, 'UTF8'), encode(l.leaf_hash, 'hex'), l.kind, l.project_code, "
-    "l.record_model, l.record_id, l.digest, "
-    "(SELECT encode(s.salt, 'hex') FROM ledger_actorsalt s WHERE s.leaf_id = l.id), "
+
+def _lookups_sql() -> str:
+    return " || ".join(part if i % 2 == 0 else f"'{part}'" for i, part in enumerate(LOOKUPS))
+
+
+# One row per chunk. The salt is read only for leaves whose statement has a non-empty commitment (the
+# byte after '{"actor":{"commitment":"' is not the closing quote): the only ones the check compares;
+# a scalar subquery, so a primary-key probe each whatever the statistics (a join planned on stale
+# statistics hashed each chunk and sorted it on disk). The aggregates see the rows in the subquery's
+# index order; were they not, the leaf hashes would not build the stored nodes.
+_CHUNK = """
+SELECT count(*), count(DISTINCT i), min(i), max(i), min({length}(h)), max({length}(h)), {hashes}, {lookups},
+       {kinds}, {salts}, {typed}{leaves}
+FROM (SELECT l."index" AS i, l.leaf_hash AS h, l.data AS d, l.digest, l.project_code, l.record_id,
+             l.record_model, l.kind, CASE WHEN {commitment_starts} <> {quote} THEN
+                 (SELECT {salt} || ':' || s.actor_id FROM ledger_actorsalt s
+                  WHERE s.leaf_id = l.id AND s.actor_id IS NOT NULL)
+             END AS salt
+      FROM ledger_leaf l WHERE l.log_id = %s AND l."index" >= %s AND l."index" < %s ORDER BY l."index") AS c
+"""
+PG_CHUNK = _CHUNK.format(
+    length="octet_length",
+    hashes="sha256(string_agg(h, ''::bytea))",
+    leaves="",
+    lookups=f"sha256(convert_to(string_agg({_lookups_sql()}, E'\\n'), 'UTF8'))",
+    kinds="sha256(convert_to(string_agg(kind, E'\\n'), 'UTF8'))",
+    salts="convert_to(string_agg(i::text || ':' || salt, E'\\n'), 'UTF8')",
+    typed="true",
+    commitment_starts=f"substring(l.data FROM {_COMMITMENT + 1} FOR 1)",
+    quote="'\\x22'::bytea",
+    salt="encode(s.salt, 'hex')",
+)
+# SQLite has no SHA-256: the texts come whole and `check_range` digests them (in-process, nothing to send).
+SQLITE_CHUNK = _CHUNK.format(
+    length="length",
+    hashes="CAST(group_concat(h, '') AS BLOB)",
+    leaves=", CAST(group_concat(d, char(10)) AS BLOB)",
+    lookups=f"CAST(group_concat({_lookups_sql()}, char(10)) AS BLOB)",
+    kinds="CAST(group_concat(kind, char(10)) AS BLOB)",
+    salts="CAST(group_concat(i || ':' || salt, char(10)) AS BLOB)",
+    # Any value of another type renders the same here but differs for the precise pass: a real index, a
+    # lookup column holding a blob. (Leaf bytes or hashes stored as text it cannot read at all.)
+    typed="typeof(sum(i)) = 'integer' AND min(typeof(digest) = 'text' AND typeof(project_code) = 'text' "
+    "AND typeof(record_id) = 'text' AND typeof(record_model) = 'text' AND typeof(kind) = 'text')",
+    commitment_starts=f"substr(l.data, {_COMMITMENT + 1}, 1)",
+    quote="X'22'",
+    salt="lower(hex(s.salt))",
+).replace("%s", "?")
+_ROWS = (
+    'SELECT l."index", l.data, l.leaf_hash, l.kind, l.project_code, l.record_model, l.record_id, l.digest, '
+    "(SELECT s.salt FROM ledger_actorsalt s WHERE s.leaf_id = l.id), "
     "(SELECT s.actor_id FROM ledger_actorsalt s WHERE s.leaf_id = l.id) "
-    'FROM ledger_leaf l WHERE l.log_id = %s AND l."index" >= %s AND l."index" < %s ORDER BY l."index") TO STDOUT'
-)
-SQLITE_CHUNK = (
-    "SELECT group_concat(line, char(10)) FROM (SELECT l.\"index\" || char(9) || CAST(l.data AS TEXT) || char(9) "
-    "|| lower(hex(l.leaf_hash)) || char(9) || l.kind || char(9) || l.project_code || char(9) || l.record_model "
-    "|| char(9) || l.record_id || char(9) || l.digest || char(9) || coalesce(lower(hex(s.salt)), '\\N') "
-    "|| char(9) || coalesce(s.actor_id, '\\N') AS line "
-    "FROM ledger_leaf l LEFT JOIN ledger_actorsalt s ON s.leaf_id = l.id "
-    'WHERE l.log_id = %s AND l."index" >= %s AND l."index" < %s ORDER BY l."index")'
+    'FROM ledger_leaf l WHERE l.log_id = %s AND l."index" >= %s AND l."index" < %s ORDER BY l."index"'
 )
 
 
-def read_pg(cursor: Any, log_id: int, start: int, end: int) -> bytes:
-    """COPY text of leaves [start, end) through a psycopg cursor."""
-    with cursor.copy(PG_CHUNK, [log_id, start, end]) as copy:
-        return b"".join(copy)
+# The leaves themselves come as plain rows: cheaper for PostgreSQL to send than one aggregate of them.
+PG_LEAVES = (
+    'SELECT l.data FROM ledger_leaf l WHERE l.log_id = %s AND l."index" >= %s AND l."index" < %s ORDER BY l."index"'
+)
+
+
+def check_range(
+    cursor: Any, vendor: str, log_id: int, start: int, count: int, alg: str, registered: frozenset[str]
+) -> ChunkResult:
+    """Read leaves [start, start+count) through `cursor` (a psycopg cursor: binary results; or an
+    sqlite3 cursor) and check them: in bulk, and row by row when the bulk check does not accept them.
+    PostgreSQL: the caller holds one snapshot for all the queries (REPEATABLE READ)."""
+    params = [log_id, start, start + count]
+    if vendor == "postgresql":
+        import psycopg
+        from psycopg.rows import scalar_row
+
+        cursor.execute(PG_CHUNK, params, binary=True)
+        chunk = Chunk(*cursor.fetchone())
+        with psycopg.Cursor(cursor.connection, row_factory=scalar_row) as leaves:
+            leaves.execute(PG_LEAVES, params, binary=True)
+            datas = leaves.fetchall()
+    else:
+        cursor.execute(SQLITE_CHUNK, params)
+        *row, leaves = cursor.fetchone()
+        chunk = Chunk(*row)._replace(
+            hashes=digest(row[6] or b""), lookups=digest(row[7] or b""), kinds=digest(row[8] or b"")
+        )
+        datas = (leaves or b"").split(b"\n")
+    result = check_chunk(chunk, datas, start, count, alg, registered)
+    if result.ok:
+        return result
+    cursor.execute(_ROWS if vendor == "postgresql" else _ROWS.replace("%s", "?"), params)
+    return check_rows(cursor.fetchall(), start, count, alg, registered)
 
 
 _connection: Any = None
@@ -246,8 +339,8 @@ def _worker_connection(db: dict[str, Any]) -> Any:
 def read_and_check(
     db: dict[str, Any], log_id: int, start: int, count: int, alg: str, registered: frozenset[str]
 ) -> ChunkResult:
-    """In a worker: read leaves [start, start+count) with the worker's own connection (PostgreSQL:
-    inside the verifier's exported snapshot), then `check_chunk` them."""
+    """In a worker: `check_range` with the worker's own connection (PostgreSQL: inside the verifier's
+    exported snapshot)."""
     try:
         conn = _worker_connection(db)
         if db["vendor"] == "postgresql":
@@ -258,14 +351,7 @@ def read_and_check(
                 if db.get("snapshot"):
                     conn.execute(sql.SQL("SET TRANSACTION SNAPSHOT {}").format(sql.Literal(db["snapshot"])))
                 with conn.cursor() as cur:
-                    blob, escaped = read_pg(cur, log_id, start, start + count), True
-        else:
-            row = conn.execute(SQLITE_CHUNK.replace("%s", "?"), (log_id, start, start + count)).fetchone()
-            blob, escaped = (row[0] or "").encode(), False
-    except Exception as exc:  # any read failure (e.g. leaf bytes not UTF-8) means "look closer"
+                    return check_range(cur, "postgresql", log_id, start, count, alg, registered)
+        return check_range(conn.cursor(), "sqlite", log_id, start, count, alg, registered)
+    except Exception as exc:  # any read failure (e.g. text that is not UTF-8) means "look closer"
         return ChunkResult(start, False, f"read: {exc}")
-    return check_chunk(blob, start, count, escaped, alg, registered)
-
-
-def check_chunk_args(args: tuple[Any, ...]) -> ChunkResult:
-    return check_chunk(*args)

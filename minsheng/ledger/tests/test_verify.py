@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import io
+import re
 
 import pytest
 from django.core.management import call_command
@@ -11,7 +12,7 @@ from django.db import connection
 
 from minsheng.accounts.roles import Role
 from minsheng.core.models import Notification
-from minsheng.ledger import note, services, tasks, verification
+from minsheng.ledger import merkle, note, services, tasks, verification
 from minsheng.ledger.models import Checkpoint, Leaf, Log, Node, VerificationRun
 from minsheng.projects.models import Document, StageTransition
 
@@ -223,11 +224,11 @@ def test_escaped_and_non_ascii_statements_pass_the_bulk_pass(grown, workers):
         ]
     )
     report = verification.verify(workers=workers)
-    assert report.ok and report.fast and report.leaves == 22
-    # A tab inside a value: SQLite's rendering cannot carry it, so the precise pass runs; still clean.
+    assert report.ok and report.fast and report.leaves == 22 and report.records_checked == 2
+    # A tab inside a value (escaped in the statement, raw in the lookup column): row by row too.
     services.anchor(kind="inspection", project_code="P", record=("construction.inspection", "t\t3"), digest="ef" * 32)
     report = verification.verify(workers=workers)
-    assert report.ok and report.leaves == 23 and report.fast == (connection.vendor == "postgresql")
+    assert report.ok and report.fast and report.leaves == 23
 
 
 def test_a_tampered_log_takes_the_precise_pass(grown):
@@ -243,6 +244,130 @@ def test_an_altered_actor_salt_is_named(grown):
     _sql("UPDATE ledger_actorsalt SET salt = %s WHERE leaf_id = %s", [b"\x07" * 16, salt.leaf_id])
     report = verification.verify()
     assert not report.fast and _names(report) == [("salt", salt.leaf.index)]
+
+
+# The bulk pass must refuse whatever the precise pass reports. Each test below alters the log so that
+# one bulk check alone can see it (every hash left consistent, or the whole tree rewritten to match):
+# without that check the bulk pass would accept the log.
+
+
+def _rewrite_tree() -> None:
+    """As an intruder covering an alteration would: leaf hashes, nodes and head recomputed from the
+    stored leaf bytes in index order."""
+    head = Log.objects.get()
+    hasher = merkle.Hasher(head.hash_alg)
+    cr = merkle.CompactRange(hasher)
+    for pk, data in Leaf.objects.filter(log=head).order_by("index", "pk").values_list("pk", "data"):
+        h = hasher.leaf(bytes(data))
+        _sql("UPDATE ledger_leaf SET leaf_hash = %s WHERE id = %s", [h, pk])
+        for level, index, node in cr.append(h):
+            _sql('UPDATE ledger_node SET hash = %s WHERE level = %s AND "index" = %s', [node, level, index])
+    _sql("UPDATE ledger_log SET root = %s, edge = %s", [cr.root(), b"".join(cr.hashes)])
+
+
+def _drop_unique(table: str, *names: str) -> None:
+    """Drop unique constraints, as anyone with database access can (SQLite: the table rebuilt as a copy)."""
+    if connection.vendor == "postgresql":
+        _sql("SET CONSTRAINTS ALL IMMEDIATE", [])  # ALTER TABLE refuses while deferred checks are pending
+        for name in names:
+            _sql(f'ALTER TABLE {table} DROP CONSTRAINT "{name}"', [])
+    else:
+        with connection.cursor() as cur:
+            cur.execute("SELECT sql FROM sqlite_master WHERE name = %s", [table])
+            create = cur.fetchone()[0]
+        for name in names:
+            create = re.sub(rf', CONSTRAINT "{name}" UNIQUE \([^)]*\)', "", create)
+        _sql(create.replace(f'"{table}"', f'"{table}_copy"', 1), [])
+        _sql(f"INSERT INTO {table}_copy SELECT * FROM {table}", [])
+        _sql(f"DROP TABLE {table}", [])
+        _sql(f"ALTER TABLE {table}_copy RENAME TO {table}", [])
+
+
+@pytest.mark.parametrize("column", ["kind", "project_code", "record_model", "record_id", "digest"])
+def test_an_altered_lookup_column_is_refused_in_bulk(grown, column):
+    _sql(f"UPDATE ledger_leaf SET {column} = %s WHERE id = %s", ["x.y", _leaf_id(3)])
+    report = verification.verify()
+    assert not report.fast and _names(report) == [("leaf", 3)]
+
+
+@pytest.mark.parametrize(
+    ("old", "new"),
+    [(b'"role":""', b'"role":"\\u0073"'), (b'"role":""', b'"role":"a\tb"'), (b'"role":""', b'"role":"a\nb"'),
+     (b'"role":""', b'"role":"\xff"'), (b'"role":""', b'"role": ""')],
+    ids=["escape", "tab", "newline", "not-utf-8", "space"],
+)
+def test_a_non_canonical_statement_under_a_rewritten_tree_is_refused_in_bulk(grown, old, new):
+    data = bytes(Leaf.objects.get(index=5).data)
+    assert old in data
+    _sql("UPDATE ledger_leaf SET data = %s WHERE id = %s", [data.replace(old, new), _leaf_id(5)])
+    _rewrite_tree()
+    report = verification.verify()
+    assert not report.fast and _names(report) == [("leaf", 5)]
+
+
+def test_a_duplicated_index_standing_in_for_a_deleted_leaf_is_refused_in_bulk(grown):
+    # Leaf 9 deleted and a copy of leaf 8 added (the unique constraints dropped first): as many rows,
+    # the same lowest and highest index; the tree rewritten to match.
+    eight, nine = _leaf_id(8), _leaf_id(9)
+    _drop_unique("ledger_leaf", "ledger_leaf_index_unique", "ledger_leaf_dedupe_by_record")
+    columns = 'log_id, "index", data, leaf_hash, kind, project_code, record_model, record_id, digest, created_at'
+    _sql(f"INSERT INTO ledger_leaf ({columns}) SELECT {columns} FROM ledger_leaf WHERE id = %s", [eight])
+    _sql("DELETE FROM ledger_leaf WHERE id = %s", [nine])
+    _rewrite_tree()
+    report = verification.verify()
+    assert not report.fast and ("leaf", 9) in _names(report)
+
+
+def test_a_duplicated_index_standing_in_for_a_deleted_node_is_refused_in_bulk(grown):
+    _drop_unique("ledger_node", "ledger_node_unique")
+    _sql('UPDATE ledger_node SET "index" = 2 WHERE id = %s', [Node.objects.get(level=1, index=3).pk])
+    head = Log.objects.get()
+    assert verification._stored_levels(head, 32) is None  # which of the two comes first is up to the database
+    report = verification.verify()
+    assert not report.fast and not report.ok
+
+
+def test_leaf_hashes_of_other_sizes_are_refused_in_bulk(grown):
+    # Leaf 4's hash one byte short, leaf 5's one byte long: concatenated, the same bytes.
+    h4, h5 = (bytes(Leaf.objects.get(index=i).leaf_hash) for i in (4, 5))
+    _sql("UPDATE ledger_leaf SET leaf_hash = %s WHERE id = %s", [h4[:-1], _leaf_id(4)])
+    _sql("UPDATE ledger_leaf SET leaf_hash = %s WHERE id = %s", [h4[-1:] + h5, _leaf_id(5)])
+    report = verification.verify()
+    assert not report.fast and _names(report) == [("leaf", 4), ("leaf", 5)]
+
+
+def test_node_hashes_of_other_sizes_are_refused_in_bulk(grown):
+    a, b = Node.objects.get(level=1, index=2), Node.objects.get(level=1, index=3)
+    _sql("UPDATE ledger_node SET hash = %s WHERE id = %s", [bytes(a.hash)[:-1], a.pk])
+    _sql("UPDATE ledger_node SET hash = %s WHERE id = %s", [bytes(a.hash)[-1:] + bytes(b.hash), b.pk])
+    report = verification.verify()
+    assert not report.fast and _names(report) == [("node", 1, 2), ("node", 1, 3)]
+
+
+def test_a_lookup_column_stored_as_a_blob_is_refused_in_bulk(grown):
+    # SQLite keeps any type in any column: the same bytes as a blob, which the precise pass reads as bytes.
+    if connection.vendor != "sqlite":
+        pytest.skip("PostgreSQL columns have one type")
+    _sql("UPDATE ledger_leaf SET project_code = CAST(project_code AS BLOB) WHERE id = %s", [_leaf_id(3)])
+    report = verification.verify()
+    assert not report.fast and _names(report) == [("leaf", 3)]
+
+
+@pytest.mark.parametrize("what", ["column", "salt"])
+def test_a_chunk_checked_row_by_row_still_refuses_tampering(grown, what):
+    # An escaped string sends the whole chunk row by row (check_rows); tampering elsewhere in it still shows.
+    services.anchor(kind="inspection", project_code='P"1', record=("construction.inspection", "q"), digest="ab" * 32)
+    if what == "column":
+        _sql("UPDATE ledger_leaf SET project_code = %s WHERE id = %s", ["x", _leaf_id(3)])
+        expected = [("leaf", 3)]
+    else:
+        from minsheng.ledger.models import ActorSalt
+
+        salt = ActorSalt.objects.select_related("leaf").first()
+        _sql("UPDATE ledger_actorsalt SET salt = %s WHERE leaf_id = %s", [b"\x07" * 16, salt.leaf_id])
+        expected = [("salt", salt.leaf.index)]
+    report = verification.verify()
+    assert not report.fast and _names(report) == expected
 
 
 # Only the ledger's tables are flushed afterwards (the audit trail refuses TRUNCATE on PostgreSQL).
