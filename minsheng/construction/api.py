@@ -170,3 +170,20 @@ def observation_create(request: HttpRequest, project_id: int, payload: Observati
     project = project_get(request.user, pk=project_id)
     entry = services.observation_record(actor=request.user, project=project, **payload.dict())
     return Status(201, entry)
+
+
+@router.post("/projects/{int:project_id}/observations/with-photos", response={201: ObservationOut},
+             summary="The same, with the photos taken with it (multipart/form-data: kind, text, concern, "
+                     "observed_at, up to 6 files `photos` and as many `captions`); the photos are part of "
+                     "the observation's anchored content, so they come in the same request")
+def observation_create_with_photos(request: HttpRequest, project_id: int, kind: Form[str], text: Form[str],
+                                   photos: File[list[UploadedFile]], concern: Form[bool] = False,
+                                   observed_at: Form[str] = "", captions: Form[list[str]] = None):
+    project = project_get(request.user, pk=project_id)
+    captions = captions or []
+    entry = services.observation_record(
+        actor=request.user, project=project, kind=kind, text=text, concern=concern,
+        observed_at=_when(observed_at, "observed_at"),
+        photos=[{"file": f, "name": f.name or "photo.jpg", "caption": captions[i] if i < len(captions) else ""}
+                for i, f in enumerate(photos)])
+    return Status(201, entry)

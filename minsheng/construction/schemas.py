@@ -156,7 +156,8 @@ class ObservationOut(Schema):
     observed_at: dt.datetime
     author: str = Field(alias="author.display_name")
     village: str = Field(alias="village.name")
-    photos: list[ObservationPhotoOut] = Field(..., description="photos taken with it (added in the console form)")
+    photos: list[ObservationPhotoOut] = Field(..., description="photos taken with it (console form, or "
+                                                              "POST …/observations/with-photos)")
 
     @staticmethod
     def resolve_photos(obj: Any) -> list[Any]:

@@ -201,3 +201,32 @@ def test_photos_are_not_served_to_those_who_cannot_see_the_project(villages, org
     assert _client(villages["neighbour"]).get(f"/console/observation-photos/{pk}/").status_code == 404
     assert _client(org.user("b_housing")).get(f"/console/observation-photos/{pk}/").status_code == 404
     assert Client().get(f"/console/observation-photos/{pk}/").status_code == 302  # to the login page
+
+
+def test_the_api_takes_photos_with_the_observation_in_one_request(villages, org):
+    url = f"/api/v1/projects/{villages['own'].pk}/observations/with-photos"
+    rep = _client(villages["rep"])
+    r = rep.post(url, {"kind": "quality", "text": "管沟回填土里有建筑垃圾", "concern": "true",
+                       "captions": ["回填处", "近景"],
+                       "photos": [SimpleUploadedFile("a.jpg", jpeg_with_gps(), "image/jpeg"),
+                                  SimpleUploadedFile("b.jpg", jpeg_with_exif(), "image/jpeg")]})
+    assert r.status_code == 201, r.content
+    body = r.json()
+    assert body["concern"] is True and [p["caption"] for p in body["photos"]] == ["回填处", "近景"]
+    entry = VillageObservation.objects.get()
+    assert observation_content(entry)["photos"] == sorted(p.sha256 for p in entry.photos.all())
+    for p in entry.photos.all():
+        assert not Image.open(io.BytesIO(p.file.read())).getexif()
+    # Bad photos or too many: a translated error, nothing written.
+    bad = rep.post(url, {"kind": "quality", "text": "又有建筑垃圾", "photos": [
+        SimpleUploadedFile("x.jpg", b"not an image", "image/jpeg")]})
+    many = rep.post(url, {"kind": "quality", "text": "又有建筑垃圾", "photos": [
+        SimpleUploadedFile(f"{i}.jpg", jpeg_with_gps(), "image/jpeg") for i in range(7)]})
+    assert bad.status_code == many.status_code == 400 and "photos" in bad.json()["error"]["fields"]
+    assert VillageObservation.objects.count() == 1
+    # Only a representative of the project's village may record one.
+    other = _client(villages["neighbour"]).post(url, {"kind": "quality", "text": "x", "photos": [
+        SimpleUploadedFile("a.jpg", jpeg_with_gps(), "image/jpeg")]})
+    officer = _client(org.user("a_housing")).post(url, {"kind": "quality", "text": "我是主管部门", "photos": [
+        SimpleUploadedFile("a.jpg", jpeg_with_gps(), "image/jpeg")]})
+    assert other.status_code == 404 and officer.status_code == 403 and VillageObservation.objects.count() == 1

@@ -142,6 +142,7 @@ MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     # village representatives' observations: nobody here is a 村民代表 (their own tests cover them).
     ("GET", "/projects/{project_id}/observations"): _SEE,
     ("POST", "/projects/{project_id}/observations"): _only(201, set()),
+    ("POST", "/projects/{project_id}/observations/with-photos"): _only(201, set()),
     # devices and alarms: who may handle an alarm is the project's responsible person and managers,
     # its assigned supervisor and the system administrator.
     ("GET", "/devices/{device_id}"): _SEE,
@@ -426,6 +427,10 @@ def _call(client: Client, method: str, path: str, objs: dict[str, Any]):
         body = {"kind": "quality", "text": "管沟未回填"}
     elif path.startswith("/alarms/") and method == "POST":
         body = {"comment": "复测达标", "assignee": objs["person"].pk}
+    if path.endswith("/observations/with-photos"):
+        photo = io.BytesIO(_jpeg())
+        photo.name = "village.jpg"
+        return client.post(url, {"kind": "quality", "text": "管沟未回填", "photos": [photo]})
     if path.endswith("/photos"):
         from django.utils import timezone
 
