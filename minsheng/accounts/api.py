@@ -4,8 +4,17 @@ from ninja import Query, Router, Schema
 from ninja.pagination import PageNumberPagination, paginate
 
 from minsheng.accounts.roles import Cap
-from minsheng.accounts.schemas import DepartmentOut, DivisionOut, MeOut, StaffOut
-from minsheng.accounts.selectors import departments_visible, divisions_visible, staff_visible
+from minsheng.accounts.schemas import (
+    DepartmentOut,
+    DivisionOut,
+    MeOut,
+    NotificationOut,
+    NotificationsReadIn,
+    NotificationsReadOut,
+    StaffOut,
+)
+from minsheng.accounts.selectors import departments_visible, divisions_visible, notifications_for, staff_visible
+from minsheng.core import services as core_services
 from minsheng.core.errors import NotFound
 
 router = Router(tags=["organisation"])
@@ -61,3 +70,16 @@ def staff_list(request: HttpRequest, q: str = ""):
     if q:
         qs = qs.filter(full_name__icontains=q) | qs.filter(username__icontains=q)
     return qs
+
+
+@router.get("/notifications", response=list[NotificationOut],
+            summary="Your own in-app notifications, unread first (unread=true: only those)")
+@paginate(PageNumberPagination, page_size=50)
+def notification_list(request: HttpRequest, unread: bool = False):
+    return notifications_for(request.user, unread_only=unread)
+
+
+@router.post("/notifications/read", response=NotificationsReadOut,
+             summary="Mark your notifications read: the ids given, or every unread one")
+def notification_read(request: HttpRequest, payload: NotificationsReadIn):
+    return {"marked": core_services.notifications_mark_read(actor=request.user, ids=payload.ids)}

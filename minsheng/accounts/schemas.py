@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from ninja import Schema
+import datetime as dt
+
+from ninja import Field, Schema
 
 
 class DivisionOut(Schema):
@@ -30,3 +32,20 @@ class StaffOut(Schema):
 
 class MeOut(StaffOut):
     capabilities: list[str]
+
+
+class NotificationOut(Schema):
+    id: int
+    created_at: dt.datetime
+    kind: str
+    text: str
+    link: str
+    read_at: dt.datetime | None
+
+
+class NotificationsReadIn(Schema):
+    ids: list[int] | None = Field(None, description="the notifications to mark read; omitted: all unread")
+
+
+class NotificationsReadOut(Schema):
+    marked: int

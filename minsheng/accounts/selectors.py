@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import F, QuerySet
 
 from minsheng.accounts.models import User
 from minsheng.accounts.scoping import scope_for
@@ -46,3 +46,13 @@ def notifications_unread(user: Any) -> QuerySet[Notification]:
     if not getattr(user, "is_authenticated", False):
         return Notification.objects.none()
     return Notification.objects.filter(recipient=user, read_at__isnull=True).order_by("-created_at")
+
+
+def notifications_for(user: Any, *, unread_only: bool = False) -> QuerySet[Notification]:
+    """The user's own in-app notifications (never anyone else's), unread first, then newest first."""
+    if not getattr(user, "is_authenticated", False):
+        return Notification.objects.none()
+    qs = Notification.objects.filter(recipient=user)
+    if unread_only:
+        qs = qs.filter(read_at__isnull=True)
+    return qs.order_by(F("read_at").desc(nulls_first=True), "-created_at", "-id")

@@ -18,4 +18,7 @@ urlpatterns = [
     path("gate-requests/<int:pk>/withdraw/", views.gate_withdraw, name="gate_withdraw"),
     path("wbs/<int:pk>/progress/", views.wbs_progress, name="wbs_progress"),
     path("overdue/", views.overdue, name="overdue"),
+    path("notifications/", views.notifications, name="notifications"),
+    path("notifications/read/", views.notifications_read, name="notifications_read"),
+    path("notifications/<int:pk>/", views.notification_open, name="notification_open"),
 ]

@@ -13,6 +13,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -20,6 +21,8 @@ from minsheng.accounts import selectors as account_selectors
 from minsheng.accounts.roles import Cap, Role
 from minsheng.console import forms
 from minsheng.console.errors import console_view, form_errors
+from minsheng.core import services as core_services
+from minsheng.core.errors import NotFound
 from minsheng.projects import selectors, services, wbs
 from minsheng.projects.lifecycle import PathKind
 from minsheng.projects.models import Project
@@ -53,8 +56,47 @@ def home(request: HttpRequest) -> HttpResponse:
             "overdue": selectors.my_overdue_items(user)[:20],
             "gates": selectors.gates_waiting_for(user),
             "notifications": account_selectors.notifications_unread(user)[:10],
+            "unread_count": account_selectors.notifications_unread(user).count(),
         },
     )
+
+
+@console_view
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The user's own notifications, unread first; "unread" shows only those."""
+    unread_only = request.GET.get("show") == "unread"
+    qs = account_selectors.notifications_for(request.user, unread_only=unread_only)
+    page = Paginator(qs, settings.MINSHENG_PAGE_SIZE).get_page(request.GET.get("page"))
+    return render(request, "console/notifications.html", {"page": page, "unread_only": unread_only,
+                                                          "unread": account_selectors.notifications_unread(
+                                                              request.user).count()})
+
+
+@console_view
+def notification_open(request: HttpRequest, pk: int) -> HttpResponse:
+    """Follow a notification's link, marking it read (only the user's own; only links within the site)."""
+    note = account_selectors.notifications_for(request.user).filter(pk=pk).first()
+    if note is None:
+        raise NotFound(_("未找到该通知。"))
+    core_services.notifications_mark_read(actor=request.user, ids=[note.pk])
+    target = note.link if note.link and url_has_allowed_host_and_scheme(
+        note.link, allowed_hosts={request.get_host()}, require_https=request.is_secure()) else reverse(
+        "console:notifications")
+    return redirect(target)
+
+
+@console_view
+@require_POST
+def notifications_read(request: HttpRequest) -> HttpResponse:
+    """Mark read: the notification posted as `id`, or all unread ones (`all`)."""
+    ids = None if request.POST.get("all") else [int(i) for i in request.POST.getlist("id") if i.isdigit()]
+    n = core_services.notifications_mark_read(actor=request.user, ids=ids)
+    if ids is None:
+        messages.success(request, _("已将 %(n)d 条通知标为已读。") % {"n": n})
+    target = request.POST.get("next", "")
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        target = reverse("console:notifications")
+    return redirect(target)
 
 
 @console_view

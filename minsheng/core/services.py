@@ -76,3 +76,17 @@ def notify_many(*, recipient_ids: Iterable[int], kind: str, text: str, link: str
             for pk in recipient_ids]
     if rows:
         Notification.objects.bulk_create(rows, ignore_conflicts=bool(dedupe_key))
+
+
+def notifications_mark_read(*, actor: Any, ids: Iterable[int] | None = None) -> int:
+    """Mark `actor`'s own notifications read: those of `ids`, or all unread when `ids` is None. Ids of
+    somebody else's notifications are ignored (nobody can read, or mark, another person's). Returns how
+    many changed."""
+    from django.utils import timezone
+
+    if not getattr(actor, "is_authenticated", False):
+        return 0
+    qs = Notification.objects.filter(recipient=actor, read_at__isnull=True)
+    if ids is not None:
+        qs = qs.filter(pk__in=[int(i) for i in ids])
+    return qs.update(read_at=timezone.now())

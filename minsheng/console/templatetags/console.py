@@ -144,3 +144,11 @@ def nav_current(context: Any, *names: str) -> str:
     """`aria-current="page"` for the nav link of the page being shown."""
     match = getattr(context.get("request"), "resolver_match", None)
     return mark_safe('aria-current="page"') if match and match.url_name in names else ""
+
+
+@register.simple_tag
+def unread_notifications(user: Any) -> int:
+    """How many of the user's own notifications are unread (the nav badge)."""
+    from minsheng.accounts.selectors import notifications_unread
+
+    return notifications_unread(user).count()

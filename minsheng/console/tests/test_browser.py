@@ -258,10 +258,17 @@ def test_another_user_approves_the_gate(page, live_server, world):
 
 
 def test_every_console_page_passes_axe(page, live_server, world):
+    from minsheng.core.models import Notification
+
     project = world["project"]
+    for i in range(2):
+        Notification.objects.create(recipient=world["org"].user("a_housing"), kind="t", link="/console/overdue/",
+                                    text=f"第 {i} 条：外墙改造子项逾期，请处理")
     log_in(page, live_server, "a_housing")
     for path in [
         "/console/",
+        "/console/notifications/",
+        "/console/notifications/?show=unread",
         "/console/projects/",
         f"/console/projects/{project.pk}/",
         f"/console/projects/{project.pk}/edit/",

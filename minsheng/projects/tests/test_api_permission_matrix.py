@@ -86,6 +86,9 @@ def _supplier_keep(ok: int) -> dict[str, Any]:
 
 MATRIX: dict[tuple[str, str], dict[str, Any]] = {
     ("GET", "/me"): _ALL_200,
+    # Everyone's own notifications (test_notifications.py: never another person's).
+    ("GET", "/notifications"): _ALL_200,
+    ("POST", "/notifications/read"): _ALL_200,
     ("GET", "/redflags"): _ALL_200,
     ("GET", "/redflags/{flag_id}"): _REDFLAG_SEE,
     ("POST", "/redflags/{flag_id}/decision"): _REDFLAG_SEE | {"dept_officer": (403, 404)},
