@@ -130,7 +130,7 @@ def intake_submit(*, data: services.Submission, idempotency_key: str = "", now: 
 
 
 @transaction.atomic
-def intake_register(item: Intake, *, now: dt.datetime | None = None) -> CitizenRequest:
+def intake_register(item: Intake, *, now: dt.datetime | None = None, memo: dict | None = None) -> CitizenRequest:
     """Register one received submission as a CitizenRequest (see the module docstring) and mark it
     registered, keeping only the receipt, its time, the idempotency key and the phone's keyed hash."""
     now = now or timezone.now()
@@ -140,10 +140,15 @@ def intake_register(item: Intake, *, now: dt.datetime | None = None) -> CitizenR
         division=item.division, project=item.project, name=item.name, phone=item.phone, email=item.email,
         photo=None, staff_entry=False,
     )
-    unit = services.route(category=item.category, division=item.division, project=item.project)
+    # Within one batch's transaction the units and their staff do not change: look each up once.
+    memo = {} if memo is None else memo
+    key = ("route", item.category, item.division_id, item.project_id)
+    unit = memo.get(key)
+    if unit is None:
+        unit = memo[key] = services.route(category=item.category, division=item.division, project=item.project)
     req = services.register(checked, unit=unit, actor=None, created_at=item.created_at,
                             phone_verified=item.phone_verified, receipt_code=item.receipt_code,
-                            photo_name=item.photo.name if item.photo else "")
+                            photo_name=item.photo.name if item.photo else "", memo=memo)
     Intake.objects.filter(pk=item.pk).update(status=IntakeStatus.REGISTERED, request=req, registered_at=now,
                                              error="", retry_at=None, **_PERSONAL)
     return req
@@ -199,9 +204,10 @@ def register_pending(*, now: dt.datetime | None = None, batch: int = BATCH,
         at = now or timezone.now()
         with transaction.atomic():
             items = _claim(at, batch)
+            memo: dict = {}
             for item in items:
                 try:
-                    intake_register(item, now=at)
+                    intake_register(item, now=at, memo=memo)
                     counts["registered"] += 1
                 except Exception as exc:  # one bad row must not hold up the queue; it is retried later
                     log.exception("intake %s: registration failed", item.receipt_code)

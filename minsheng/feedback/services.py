@@ -216,10 +216,16 @@ def find_duplicate(*, category: str, division: Division, latitude: Decimal | Non
     return None
 
 
-def _notify_unit(unit: Department, req: CitizenRequest, kind: str, text: str, dedupe: str = "") -> None:
-    """Everyone active in the unit, in one insert."""
-    staff = User.objects.filter(department=unit, is_active=True).values_list("pk", flat=True)
-    notify_many(recipient_ids=list(staff), kind=kind, text=text, link=f"/console/feedback/{req.pk}/",
+def _notify_unit(unit: Department, req: CitizenRequest, kind: str, text: str, dedupe: str = "",
+                 memo: dict | None = None) -> None:
+    """Everyone active in the unit, in one insert. `memo`: staff lists already read in this transaction
+    (the intake registers a batch of requests, most of them for the same few units)."""
+    staff = memo.get(("staff", unit.pk)) if memo is not None else None
+    if staff is None:
+        staff = list(User.objects.filter(department=unit, is_active=True).values_list("pk", flat=True))
+        if memo is not None:
+            memo[("staff", unit.pk)] = staff
+    notify_many(recipient_ids=staff, kind=kind, text=text, link=f"/console/feedback/{req.pk}/",
                 dedupe_key=dedupe)
 
 
@@ -389,11 +395,12 @@ def _insert_with_code(req: CitizenRequest, code: str = "") -> None:
 
 
 def register(checked: Checked, *, unit: Department, actor: Any, created_at: dt.datetime, phone_verified: bool,
-             receipt_code: str = "", photo_name: str = "") -> CitizenRequest:
+             receipt_code: str = "", photo_name: str = "", memo: dict | None = None) -> CitizenRequest:
     """Write the request: owned by `unit` from the start (首问负责制), its SLA clocks running from
     `created_at`, the received step on its timeline, the audit row, the unit's officers and the citizen
     told — or, when it repeats an open case nearby, merged into that case. Inside the caller's
-    transaction. `photo_name`: a photo already stored (by the intake) to attach as is."""
+    transaction. `photo_name`: a photo already stored (by the intake) to attach as is; `memo`: what may be
+    remembered across the registrations of one transaction (see _notify_unit)."""
     duplicate = None
     if checked.project is None and checked.kind not in (Kind.PRAISE, Kind.ENQUIRY):
         duplicate = find_duplicate(category=checked.category, division=checked.division, latitude=checked.latitude,
@@ -419,7 +426,7 @@ def register(checked: Checked, *, unit: Department, actor: Any, created_at: dt.d
     _event(req, "received", _("诉求已登记，转 %(unit)s 办理。") % {"unit": unit.name}, unit=unit, at=created_at)
     _audit(staff_actor, "feedback.submit", req, None)
     _notify_unit(unit, req, "feedback.new", _("新诉求 %(code)s：%(text)s") % {
-        "code": req.receipt_code, "text": checked.description[:60]})
+        "code": req.receipt_code, "text": checked.description[:60]}, memo=memo)
     _tell(req, "receipt", new=True)
     return req
 
