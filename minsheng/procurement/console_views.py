@@ -414,11 +414,15 @@ SUPPLIER_FORM = "procurement/console/supplier_form.html"
 @console_view
 def supplier_list(request: HttpRequest) -> HttpResponse:
     form = forms.SupplierSearchForm(request.GET)
-    q = form.cleaned_data["q"] if form.is_valid() else ""
-    page = Paginator(selectors.supplier_search(request.user, q), settings.MINSHENG_PAGE_SIZE).get_page(
-        request.GET.get("page"))
+    valid = form.is_valid()
+    q = form.cleaned_data["q"] if valid else ""
+    invalid = bool(valid and form.cleaned_data["invalid"])
+    page = Paginator(selectors.supplier_search(request.user, q, invalid_code=invalid),
+                     settings.MINSHENG_PAGE_SIZE).get_page(request.GET.get("page"))
     return render(request, "procurement/console/supplier_list.html",
-                  {"form": form, "page": page, "q": q, "manage": may_manage_suppliers(request.user)})
+                  {"form": form, "page": page, "q": q, "invalid": invalid,
+                   "invalid_count": len(selectors.invalid_code_ids(request.user)),
+                   "manage": may_manage_suppliers(request.user)})
 
 
 @console_view

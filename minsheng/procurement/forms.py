@@ -162,6 +162,7 @@ class ComplaintForm(forms.Form):
 
 class SupplierSearchForm(forms.Form):
     q = forms.CharField(label=_("单位名称或统一社会信用代码"), required=False, max_length=64)
+    invalid = forms.BooleanField(label=_("只看统一社会信用代码未通过校验的"), required=False)
 
 
 class SupplierForm(forms.Form):

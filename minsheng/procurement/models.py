@@ -35,6 +35,15 @@ class Supplier(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def credit_code_valid(self) -> bool:
+        """Whether the code passes the GB 32100-2015 check. Every code written since the check exists does;
+        one recorded earlier may not, and is shown for correction (frozen once the supplier has bid or
+        contracted: a sealed bid is bound to the code, so such a code is reviewed, not changed)."""
+        from minsheng.procurement import uscc
+
+        return uscc.is_valid(self.credit_code)
+
 
 class ProcurementCategory(models.TextChoices):
     WORKS = "works", _("工程")

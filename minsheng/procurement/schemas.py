@@ -176,6 +176,8 @@ class SupplierOut(Schema):
     id: int
     name: str
     credit_code: str
+    credit_code_valid: bool = Field(..., description="passes the GB 32100-2015 check (false: recorded before "
+                                                     "the check, to be corrected)")
     address: str
     contact_name: str
 

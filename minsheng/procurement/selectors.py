@@ -183,13 +183,23 @@ def suppliers_visible(user: Any) -> QuerySet[Supplier]:
     return Supplier.objects.none()
 
 
-def supplier_search(user: Any, q: str = "") -> QuerySet[Supplier]:
-    """By name or 统一社会信用代码 (any part, any case)."""
+def supplier_search(user: Any, q: str = "", *, invalid_code: bool = False) -> QuerySet[Supplier]:
+    """By name or 统一社会信用代码 (any part, any case); `invalid_code`: only those whose code fails the
+    GB 32100-2015 check (recorded before it was enforced)."""
     qs = suppliers_visible(user)
     q = (q or "").strip()
     if q:
         qs = qs.filter(Q(name__icontains=q) | Q(credit_code__icontains=q.upper()))
+    if invalid_code:
+        qs = qs.filter(pk__in=invalid_code_ids(user))
     return qs.order_by("name", "pk")
+
+
+def invalid_code_ids(user: Any) -> list[int]:
+    """Visible suppliers whose code fails the check (the check character is computed here, not in SQL)."""
+    from minsheng.procurement import uscc
+
+    return [pk for pk, code in suppliers_visible(user).values_list("pk", "credit_code") if not uscc.is_valid(code)]
 
 
 def supplier_get(user: Any, *, pk: int) -> Supplier:

@@ -300,3 +300,20 @@ def test_the_supplier_pages_and_errors_are_in_english_too(org):
     r = c.post("/console/procurement/suppliers/new/", {"name": "Bad code Ltd", "credit_code": WRONG_CHECK},
                HTTP_ACCEPT_LANGUAGE="en")
     assert r.status_code == 400 and "check character" in r.content.decode() and not Supplier.objects.exists()
+
+
+def test_a_code_recorded_before_the_check_is_flagged_for_correction(org):
+    good = _create(org)
+    legacy = Supplier.objects.create(name="青溪市老登记建材厂", credit_code=WRONG_CHECK)  # as an old row would be
+    c = _client(org.user("a_housing"))
+    page = c.get("/console/procurement/suppliers/").content.decode()
+    assert "1 家供应商的统一社会信用代码未通过 GB 32100-2015 校验" in page and page.count('badge-flag">未通过校验') == 1
+    only = c.get("/console/procurement/suppliers/?invalid=on").content.decode()
+    assert legacy.name in only and good.name not in only
+    assert "未通过 GB 32100-2015 校验" in c.get(f"/console/procurement/suppliers/{legacy.pk}/").content.decode()
+    api = {s["name"]: s["credit_code_valid"] for s in c.get("/api/v1/suppliers").json()}
+    assert api == {good.name: True, legacy.name: False}
+    # While it has not bid, it can be corrected, and the flag goes.
+    services.supplier_update(actor=org.user("a_housing"), supplier=legacy,
+                             credit_code=uscc.complete("91330102MA2KQ7RT2"))
+    assert 'badge-flag">未通过校验' not in c.get("/console/procurement/suppliers/").content.decode()
