@@ -195,11 +195,12 @@ def _stored_levels(head: Log, width: int) -> dict[int, bytes] | None:
             "GROUP BY level"
         )
     else:
+        # Grouped straight off the (log, level, index) index, in its order: from an ordered subquery,
+        # SQLite would sort the whole log's nodes again for the GROUP BY.
         sql = (
             'SELECT level, count(*), count(DISTINCT "index"), min("index"), max("index"), min(length(hash)), '
             "max(length(hash)), CAST(group_concat(hash, '') AS BLOB), typeof(sum(\"index\")) = 'integer' "
-            'FROM (SELECT level, "index", hash FROM ledger_node WHERE log_id = %s ORDER BY level, "index") '
-            "GROUP BY level"
+            "FROM ledger_node WHERE log_id = %s GROUP BY level"
         )
     with connection.cursor() as cur:
         cur.execute(sql, [head.pk])

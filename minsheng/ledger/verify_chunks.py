@@ -18,11 +18,11 @@ accept what the precise pass would report; they may refuse more.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import operator
 import re
 from dataclasses import dataclass, field
-from itertools import compress, repeat
 from typing import Any, NamedTuple
 
 # Canonical statements, split on '"' when no string needs an escape: the keys and punctuation
@@ -60,13 +60,12 @@ class Chunk(NamedTuple):
     distinct: int
     lo: int | None
     hi: int | None
-    hash_min: int | None  # the shortest and longest stored leaf hash: hashes of other sizes could
-    hash_max: int | None  # concatenate to the same bytes, so every one must have the hash size
+    sound: Any  # true when every leaf hash has the hash's size (hashes of other sizes could concatenate to
+    # the same bytes) and, on SQLite, every column the type the precise pass reads
     hashes: bytes | None  # digest of the stored leaf hashes, concatenated
-    lookups: bytes | None  # digest of the lookup columns framed as in a statement (LOOKUPS), joined by b"\n"
-    kinds: bytes | None  # digest of the kind column, joined by b"\n"
-    salts: bytes | None  # b"index:salt hex:actor id" per leaf with a salt, an actor and a commitment, joined by b"\n"
-    typed: Any  # true when every column has the type the precise pass reads (SQLite stores any type anywhere)
+    lookups: bytes | None  # digest of the lookup columns as in a statement (LOOKUPS, then a tab and the
+    # kind), one line per leaf
+    salts: bytes | None  # b"index:salt hex:actor id" per leaf with a salt, an actor and a commitment, one line each
 
 
 def digest(text: bytes) -> bytes:
@@ -103,8 +102,8 @@ def _new(alg: str):
 # the bulk check
 
 # The lookup columns as a canonical statement holds them, digest value to record model (RFC 8785 sorts
-# the keys): even positions name the column, odd ones the fixed text between. The type follows the
-# time (which has no column), so it is compared on its own.
+# the keys): even positions name the column, odd ones the fixed text between. The kind follows the
+# time (which has no column): it is compared after a tab.
 LOOKUPS = (
     "digest", '"},"project":"', "project_code", '","record":{"id":"', "record_id", '","model":"', "record_model",
 )
@@ -118,11 +117,16 @@ _STATEMENTS = re.compile(
     + _V + rb'","type":"(' + _V + rb')","v":1\}$',
     re.MULTILINE,
 ).findall
-_lookups, _kind = operator.itemgetter(0), operator.itemgetter(1)
+_lookups = operator.itemgetter(0)
 # Bytes a canonical string never holds raw: RFC 8785 escapes controls (the newline too), and a backslash
 # starts an escape, whose decoded value the lookup columns would hold.
 _ESCAPED = bytes(range(0x20)) + b"\\"
 _COMMITMENT = len(b'{"actor":{"commitment":"')
+
+
+@functools.lru_cache(maxsize=8)
+def _registered(models: frozenset[str]) -> re.Pattern[bytes]:
+    return re.compile(rb'","model":"(?:' + b"|".join(re.escape(m.encode()) for m in sorted(models)) + rb")\t")
 
 
 def _utf8(text: bytes) -> bool:
@@ -136,36 +140,33 @@ def _utf8(text: bytes) -> bool:
 
 
 def check_chunk(
-    chunk: Chunk, datas: list[bytes], start: int, count: int, alg: str, registered: frozenset[str]
+    chunk: Chunk, datas: list[bytes], start: int, count: int, alg: str, registered: frozenset[str],
+    joined: bytes | None = None,
 ) -> ChunkResult:
-    """Check leaves [start, start+count) — `datas`, their bytes in index order — against their
-    aggregates, all at once (see the module docstring)."""
+    """Check leaves [start, start+count) — `datas`, their bytes in index order; `joined`, the same
+    joined by newlines if the caller has it — against their aggregates, all at once (see the module
+    docstring)."""
     new = _new(alg)
     if (chunk.rows, chunk.distinct, chunk.lo, chunk.hi, len(datas)) != (count, count, start, start + count - 1, count):
         return ChunkResult(start, False, "indices")
     # Every leaf exactly one canonical statement: nothing that an encoder escapes (no newline but the
     # count - 1 that join the leaves into lines), valid UTF-8, and every line a statement frame with
     # quote-free strings between the keys.
-    leaves = b"\n".join(datas)
-    if (
-        not chunk.typed
-        or len(leaves.translate(None, _ESCAPED)) != len(leaves) - (count - 1)
-        or not _utf8(leaves)
-    ):
+    leaves = b"\n".join(datas) if joined is None else joined
+    if len(leaves.translate(None, _ESCAPED)) != len(leaves) - (count - 1) or not _utf8(leaves):
         return ChunkResult(start, False, "statements")
     rows = _STATEMENTS(leaves)
     if len(rows) != count:
         return ChunkResult(start, False, "statements")
-    # Lookup columns = the statements' fields. The statements' strings hold no quote or newline: so the
-    # joined texts are equal only if every row's columns are its statement's — a column holding a quote
-    # or a newline would add one, and the fixed text between pins each column to its field.
-    lookups = list(map(_lookups, rows))
-    if digest(b"\n".join(lookups)) != chunk.lookups or digest(b"\n".join(map(_kind, rows))) != chunk.kinds:
+    # Lookup columns = the statements' fields. The statements' strings hold no quote, tab or newline: so
+    # the texts are equal only if every row's columns are its statement's — a column holding one would
+    # add one, and the fixed text between pins each column to its field.
+    lookups = b"\n".join(map(b"\t".join, rows))
+    if digest(lookups) != chunk.lookups:
         return ChunkResult(start, False, "lookup columns")
-    width = new().digest_size
     zero = b"\x00"
     level = b"".join([new(zero + d).digest() for d in datas])
-    if chunk.hash_min != width or chunk.hash_max != width or digest(level) != chunk.hashes:
+    if not chunk.sound or digest(level) != chunk.hashes:
         return ChunkResult(start, False, "leaf hash")
     try:
         for line in chunk.salts.split(b"\n") if chunk.salts else ():
@@ -179,12 +180,14 @@ def check_chunk(
                 return ChunkResult(start, False, f"salt #{start + i}")
     except ValueError:
         return ChunkResult(start, False, "salt")
+    # Records to re-digest: the rows whose model is registered, found in the lookups text (a model is
+    # the only field followed by the tab); their line numbers counted along the way.
     refs: list[tuple[str, int, str, str]] = []
-    if registered:  # a framed lookup ends with the model: digest at 0, id at 10, model at 14 between quotes
-        ends = tuple(f'","model":"{model}'.encode() for model in registered)
-        for i in compress(range(count), map(bytes.endswith, lookups, repeat(ends))):
-            p = lookups[i].split(b'"')
-            refs.append((p[14].decode(), start + i, p[10].decode(), p[0].decode()))
+    line, at = 0, 0
+    for m in _registered(registered).finditer(lookups) if registered else ():
+        line, at = line + lookups.count(b"\n", at, m.start()), m.start()
+        p = rows[line][0].split(b'"')  # digest at 0, id at 10, model at 14
+        refs.append((p[14].decode(), start + line, p[10].decode(), p[0].decode()))
     return _finish(start, level, new, refs)
 
 
@@ -232,47 +235,46 @@ def _lookups_sql() -> str:
     return " || ".join(part if i % 2 == 0 else f"'{part}'" for i, part in enumerate(LOOKUPS))
 
 
-# One row per chunk. The salt is read only for leaves whose statement has a non-empty commitment (the
-# byte after '{"actor":{"commitment":"' is not the closing quote): the only ones the check compares;
-# a scalar subquery, so a primary-key probe each whatever the statistics (a join planned on stale
-# statistics hashed each chunk and sorted it on disk). The aggregates see the rows in the subquery's
-# index order; were they not, the leaf hashes would not build the stored nodes.
+# One row per chunk. The salt is read only for leaves whose statement does not start as one with an
+# empty commitment does (two byte comparisons): the check compares no other; a scalar subquery, so a
+# primary-key probe each whatever the statistics (a join planned on stale statistics hashed each chunk
+# and sorted it on disk). The aggregates see the rows in the subquery's index order; were they not,
+# the leaf hashes would not build the stored nodes.
+_NO_COMMITMENT = b'{"actor":{"commitment":""'
 _CHUNK = """
-SELECT count(*), count(DISTINCT i), min(i), max(i), min({length}(h)), max({length}(h)), {hashes}, {lookups},
-       {kinds}, {salts}, {typed}{leaves}
+SELECT count(*), count(DISTINCT i), min(i), max(i), {sound}, {hashes}, {lookups}, {salts}{leaves}
 FROM (SELECT l."index" AS i, l.leaf_hash AS h, l.data AS d, l.digest, l.project_code, l.record_id,
-             l.record_model, l.kind, CASE WHEN {commitment_starts} <> {quote} THEN
-                 (SELECT {salt} || ':' || s.actor_id FROM ledger_actorsalt s
+             l.record_model, l.kind,
+             CASE WHEN l.data >= {no_commitment} AND l.data < {no_commitment_end} THEN NULL ELSE
+                 (SELECT l."index" || ':' || {salt} || ':' || s.actor_id FROM ledger_actorsalt s
                   WHERE s.leaf_id = l.id AND s.actor_id IS NOT NULL)
              END AS salt
       FROM ledger_leaf l WHERE l.log_id = %s AND l."index" >= %s AND l."index" < %s ORDER BY l."index") AS c
 """
+_NO_COMMITMENT_END = _NO_COMMITMENT[:-1] + bytes([_NO_COMMITMENT[-1] + 1])
 PG_CHUNK = _CHUNK.format(
-    length="octet_length",
+    sound="bool_and(octet_length(h) = %s)",
     hashes="sha256(string_agg(h, ''::bytea))",
+    lookups=f"sha256(convert_to(string_agg({_lookups_sql()} || E'\\t' || kind, E'\\n'), 'UTF8'))",
+    salts="convert_to(string_agg(salt, E'\\n'), 'UTF8')",
     leaves="",
-    lookups=f"sha256(convert_to(string_agg({_lookups_sql()}, E'\\n'), 'UTF8'))",
-    kinds="sha256(convert_to(string_agg(kind, E'\\n'), 'UTF8'))",
-    salts="convert_to(string_agg(i::text || ':' || salt, E'\\n'), 'UTF8')",
-    typed="true",
-    commitment_starts=f"substring(l.data FROM {_COMMITMENT + 1} FOR 1)",
-    quote="'\\x22'::bytea",
+    no_commitment=f"'\\x{_NO_COMMITMENT.hex()}'::bytea",
+    no_commitment_end=f"'\\x{_NO_COMMITMENT_END.hex()}'::bytea",
     salt="encode(s.salt, 'hex')",
 )
 # SQLite has no SHA-256: the texts come whole and `check_range` digests them (in-process, nothing to send).
+# Any value of another type renders the same here but differs for the precise pass: a real index, a
+# lookup column holding a blob (leaf bytes or hashes stored as text it cannot read at all).
 SQLITE_CHUNK = _CHUNK.format(
-    length="length",
+    sound="typeof(sum(i)) = 'integer' AND min(length(h) = %s AND typeof(digest) = 'text' "
+    "AND typeof(project_code) = 'text' AND typeof(record_id) = 'text' AND typeof(record_model) = 'text' "
+    "AND typeof(kind) = 'text')",
     hashes="CAST(group_concat(h, '') AS BLOB)",
+    lookups=f"CAST(group_concat({_lookups_sql()} || char(9) || kind, char(10)) AS BLOB)",
+    salts="CAST(group_concat(salt, char(10)) AS BLOB)",
     leaves=", CAST(group_concat(d, char(10)) AS BLOB)",
-    lookups=f"CAST(group_concat({_lookups_sql()}, char(10)) AS BLOB)",
-    kinds="CAST(group_concat(kind, char(10)) AS BLOB)",
-    salts="CAST(group_concat(i || ':' || salt, char(10)) AS BLOB)",
-    # Any value of another type renders the same here but differs for the precise pass: a real index, a
-    # lookup column holding a blob. (Leaf bytes or hashes stored as text it cannot read at all.)
-    typed="typeof(sum(i)) = 'integer' AND min(typeof(digest) = 'text' AND typeof(project_code) = 'text' "
-    "AND typeof(record_id) = 'text' AND typeof(record_model) = 'text' AND typeof(kind) = 'text')",
-    commitment_starts=f"substr(l.data, {_COMMITMENT + 1}, 1)",
-    quote="X'22'",
+    no_commitment=f"X'{_NO_COMMITMENT.hex()}'",
+    no_commitment_end=f"X'{_NO_COMMITMENT_END.hex()}'",
     salt="lower(hex(s.salt))",
 ).replace("%s", "?")
 _ROWS = (
@@ -296,23 +298,24 @@ def check_range(
     sqlite3 cursor) and check them: in bulk, and row by row when the bulk check does not accept them.
     PostgreSQL: the caller holds one snapshot for all the queries (REPEATABLE READ)."""
     params = [log_id, start, start + count]
+    width = _new(alg)().digest_size
     if vendor == "postgresql":
         import psycopg
         from psycopg.rows import scalar_row
 
-        cursor.execute(PG_CHUNK, params, binary=True)
+        cursor.execute(PG_CHUNK, [width, *params], binary=True)
         chunk = Chunk(*cursor.fetchone())
         with psycopg.Cursor(cursor.connection, row_factory=scalar_row) as leaves:
             leaves.execute(PG_LEAVES, params, binary=True)
             datas = leaves.fetchall()
     else:
-        cursor.execute(SQLITE_CHUNK, params)
+        cursor.execute(SQLITE_CHUNK, [width, *params])
         *row, leaves = cursor.fetchone()
-        chunk = Chunk(*row)._replace(
-            hashes=digest(row[6] or b""), lookups=digest(row[7] or b""), kinds=digest(row[8] or b"")
-        )
-        datas = (leaves or b"").split(b"\n")
-    result = check_chunk(chunk, datas, start, count, alg, registered)
+        chunk = Chunk(*row)
+        chunk = chunk._replace(hashes=digest(chunk.hashes or b""), lookups=digest(chunk.lookups or b""))
+        leaves = leaves or b""
+        datas = leaves.split(b"\n")
+    result = check_chunk(chunk, datas, start, count, alg, registered, None if vendor == "postgresql" else leaves)
     if result.ok:
         return result
     cursor.execute(_ROWS if vendor == "postgresql" else _ROWS.replace("%s", "?"), params)

@@ -151,6 +151,16 @@ def test_altered_record_content_is_named(grown):
     assert f"projects.stagetransition #{t.pk}" in out
 
 
+def test_records_the_bulk_pass_finds_are_named_with_their_leaves(grown):
+    t = StageTransition.objects.get()
+    first = Leaf.objects.get(record_model="projects.stagetransition").index
+    services.anchor(kind="stage_transition_copy", project_code=grown["project"].code, record=t)  # leaf #20
+    _sql("UPDATE projects_stagetransition SET to_stage = %s WHERE id = %s", ["construction", t.pk])
+    report = verification.verify()
+    assert report.fast and report.records_checked == 3
+    assert sorted(p["index"] for p in report.problems) == [first, 20]
+
+
 def test_replaced_document_file_is_named(grown):
     doc = Document.objects.get()
     with doc.file.storage.open(doc.file.name, "wb") as fh:
