@@ -184,13 +184,13 @@ def _worker_db() -> dict[str, Any] | None:
 def _stored_levels(head: Log, width: int) -> dict[int, bytes] | None:
     """level → digest (`verify_chunks.digest`) of the level's stored hashes concatenated in index order,
     one query; None unless every level holds exactly the indices 0 … (size >> level) - 1, once each, and
-    only hashes of `width` bytes. A count with the lowest and highest index alone would let a
-    duplicated index stand in for a missing one; hashes of other sizes could concatenate to the same
-    bytes; SQLite could hold a real number for an index (`typed`, see `verify_chunks.SQLITE_CHUNK`)."""
+    only hashes of `width` bytes (as `verify_chunks.check_chunk` asks of the leaves). A count with the
+    lowest and highest index alone would let a duplicated index stand in for a missing one; hashes of
+    other sizes could concatenate to the same bytes; SQLite could hold an index as a real number."""
     if connection.vendor == "postgresql":
         sql = (
-            'SELECT level, count(*), count(DISTINCT "index"), min("index"), max("index"), min(octet_length(hash)), '
-            "max(octet_length(hash)), sha256(string_agg(hash, ''::bytea)), true "
+            'SELECT level, count(*), count(DISTINCT "index"), min("index"), max("index"), '
+            "bool_and(octet_length(hash) = %s), sha256(string_agg(hash, ''::bytea)) "
             'FROM (SELECT level, "index", hash FROM ledger_node WHERE log_id = %s ORDER BY level, "index") n '
             "GROUP BY level"
         )
@@ -198,19 +198,19 @@ def _stored_levels(head: Log, width: int) -> dict[int, bytes] | None:
         # Grouped straight off the (log, level, index) index, in its order: from an ordered subquery,
         # SQLite would sort the whole log's nodes again for the GROUP BY.
         sql = (
-            'SELECT level, count(*), count(DISTINCT "index"), min("index"), max("index"), min(length(hash)), '
-            "max(length(hash)), CAST(group_concat(hash, '') AS BLOB), typeof(sum(\"index\")) = 'integer' "
+            'SELECT level, count(*), count(DISTINCT "index"), min("index"), max("index"), '
+            "min(length(hash) = %s) AND typeof(sum(\"index\")) = 'integer', CAST(group_concat(hash, '') AS BLOB) "
             "FROM ledger_node WHERE log_id = %s GROUP BY level"
         )
     with connection.cursor() as cur:
-        cur.execute(sql, [head.pk])
+        cur.execute(sql, [width, head.pk])
         rows = cur.fetchall()
     out = {}
-    for level, count, distinct, lo, hi, shortest, longest, hashes, typed in rows:
+    for level, count, distinct, lo, hi, sound, hashes in rows:
         n = head.size >> level
-        if not typed or (count, distinct, lo, hi, shortest, longest) != (n, n, 0, n - 1, width, width):
+        if not sound or (count, distinct, lo, hi) != (n, n, 0, n - 1):
             return None
-        out[level] = bytes(hashes) if connection.vendor == "postgresql" else verify_chunks.digest(bytes(hashes))
+        out[level] = bytes(hashes) if connection.vendor == "postgresql" else verify_chunks.digest(hashes)
     return out
 
 

@@ -56,21 +56,23 @@ class Chunk(NamedTuple):
     verifier only compares arrive as their digest (`digest`): the same answer, given the collision
     resistance the whole log rests on, for a fraction of the bytes to send."""
 
-    rows: int  # count(*), count(DISTINCT index), min and max index: exactly [start, start + count), once each
-    distinct: int
-    lo: int | None
-    hi: int | None
+    indices: bytes | None  # digest of the indices b"start,start+1,…": exactly the chunk's, once each, in order
     sound: Any  # true when every leaf hash has the hash's size (hashes of other sizes could concatenate to
     # the same bytes) and, on SQLite, every column the type the precise pass reads
     hashes: bytes | None  # digest of the stored leaf hashes, concatenated
-    lookups: bytes | None  # digest of the lookup columns as in a statement (LOOKUPS, then a tab and the
-    # kind), one line per leaf
+    lookups: bytes | None  # digest of the lookup columns rendered as a statement writes them (the two pieces
+    # `_STATEMENTS` captures, joined by a tab), one line per leaf
     salts: bytes | None  # b"index:salt hex:actor id" per leaf with a salt, an actor and a commitment, one line each
 
 
 def digest(text: bytes) -> bytes:
     """The digest `Chunk` carries for a text: SHA-256 whatever the log's hash (PostgreSQL has it built in)."""
     return hashlib.sha256(text).digest()
+
+
+def indices(start: int, count: int) -> bytes:
+    """`digest` of the indices [start, start + count) as the database writes them, comma-separated."""
+    return digest(",".join(map(str, range(start, start + count))).encode())
 
 
 def _statement_fields(data: bytes) -> tuple[bytes, ...] | None:
@@ -101,20 +103,15 @@ def _new(alg: str):
 # ---------------------------------------------------------------------------------------------
 # the bulk check
 
-# The lookup columns as a canonical statement holds them, digest value to record model (RFC 8785 sorts
-# the keys): even positions name the column, odd ones the fixed text between. The kind follows the
-# time (which has no column): it is compared after a tab.
-LOOKUPS = (
-    "digest", '"},"project":"', "project_code", '","record":{"id":"', "record_id", '","model":"', "record_model",
-)
 _V = rb'[^"]*'  # a string value: no quote (controls and backslashes are refused apart, see _ESCAPED)
-# One whole line per canonical statement, capturing its lookup values (framed) and its type. [^"]* stops
-# at the next quote, so this is one linear scan; as many matches as lines means every line is exactly
-# one statement, since a match spans at least a line.
+# One whole line per canonical statement, capturing two pieces: the lookup values as the statement
+# writes them, digest value to record model (RFC 8785 sorts the keys), and, after the time (which has
+# no column), the type. [^"]* stops at the next quote, so this is one linear scan; as many matches as
+# lines means every line is exactly one statement, since a match spans at least a line.
 _STATEMENTS = re.compile(
     rb'^\{"actor":\{"commitment":"' + _V + rb'","role":"' + _V + rb'"\},"digest":\{"alg":"' + _V
-    + rb'","value":"(' + _V.join([b"", *(re.escape(t.encode()) for t in LOOKUPS[1::2]), b""]) + rb')"\},"time":"'
-    + _V + rb'","type":"(' + _V + rb')","v":1\}$',
+    + rb'","value":("' + _V + rb'"\},"project":"' + _V + rb'","record":\{"id":"' + _V + rb'","model":"' + _V
+    + rb'")\},"time":"' + _V + rb'","type":("' + _V + rb'"),"v":1\}$',
     re.MULTILINE,
 ).findall
 _lookups = operator.itemgetter(0)
@@ -126,7 +123,7 @@ _COMMITMENT = len(b'{"actor":{"commitment":"')
 
 @functools.lru_cache(maxsize=8)
 def _registered(models: frozenset[str]) -> re.Pattern[bytes]:
-    return re.compile(rb'","model":"(?:' + b"|".join(re.escape(m.encode()) for m in sorted(models)) + rb")\t")
+    return re.compile(rb',"model":"(?:' + b"|".join(re.escape(m.encode()) for m in sorted(models)) + rb')"\t')
 
 
 def _utf8(text: bytes) -> bool:
@@ -147,7 +144,7 @@ def check_chunk(
     joined by newlines if the caller has it — against their aggregates, all at once (see the module
     docstring)."""
     new = _new(alg)
-    if (chunk.rows, chunk.distinct, chunk.lo, chunk.hi, len(datas)) != (count, count, start, start + count - 1, count):
+    if chunk.indices != indices(start, count) or len(datas) != count:
         return ChunkResult(start, False, "indices")
     # Every leaf exactly one canonical statement: nothing that an encoder escapes (no newline but the
     # count - 1 that join the leaves into lines), valid UTF-8, and every line a statement frame with
@@ -158,9 +155,9 @@ def check_chunk(
     rows = _STATEMENTS(leaves)
     if len(rows) != count:
         return ChunkResult(start, False, "statements")
-    # Lookup columns = the statements' fields. The statements' strings hold no quote, tab or newline: so
-    # the texts are equal only if every row's columns are its statement's — a column holding one would
-    # add one, and the fixed text between pins each column to its field.
+    # Lookup columns = the statements' fields. The statements' strings hold no quote, backslash, tab or
+    # newline: so the texts are equal only if every row's columns are its statement's — a column holding
+    # one would add one (or its escape), and the fixed text between pins each column to its field.
     lookups = b"\n".join(map(b"\t".join, rows))
     if digest(lookups) != chunk.lookups:
         return ChunkResult(start, False, "lookup columns")
@@ -180,14 +177,14 @@ def check_chunk(
                 return ChunkResult(start, False, f"salt #{start + i}")
     except ValueError:
         return ChunkResult(start, False, "salt")
-    # Records to re-digest: the rows whose model is registered, found in the lookups text (a model is
-    # the only field followed by the tab); their line numbers counted along the way.
+    # Records to re-digest: the rows whose model is registered, found in the lookups text (the model is
+    # the only field followed by a tab); their line numbers counted along the way.
     refs: list[tuple[str, int, str, str]] = []
     line, at = 0, 0
     for m in _registered(registered).finditer(lookups) if registered else ():
         line, at = line + lookups.count(b"\n", at, m.start()), m.start()
-        p = rows[line][0].split(b'"')  # digest at 0, id at 10, model at 14
-        refs.append((p[14].decode(), start + line, p[10].decode(), p[0].decode()))
+        p = rows[line][0].split(b'"')  # digest at 1, id at 11, model at 15
+        refs.append((p[15].decode(), start + line, p[11].decode(), p[1].decode()))
     return _finish(start, level, new, refs)
 
 
@@ -231,10 +228,6 @@ def _finish(start: int, level: bytes, new, refs) -> ChunkResult:
 # reading a chunk (in the verifying process, or in a worker with its own connection)
 
 
-def _lookups_sql() -> str:
-    return " || ".join(part if i % 2 == 0 else f"'{part}'" for i, part in enumerate(LOOKUPS))
-
-
 # One row per chunk. The salt is read only for leaves whose statement does not start as one with an
 # empty commitment does (two byte comparisons): the check compares no other; a scalar subquery, so a
 # primary-key probe each whatever the statistics (a join planned on stale statistics hashed each chunk
@@ -242,7 +235,7 @@ def _lookups_sql() -> str:
 # the leaf hashes would not build the stored nodes.
 _NO_COMMITMENT = b'{"actor":{"commitment":""'
 _CHUNK = """
-SELECT count(*), count(DISTINCT i), min(i), max(i), {sound}, {hashes}, {lookups}, {salts}{leaves}
+SELECT {indices}, {sound}, {hashes}, {lookups}, {salts}{leaves}
 FROM (SELECT l."index" AS i, l.leaf_hash AS h, l.data AS d, l.digest, l.project_code, l.record_id,
              l.record_model, l.kind,
              CASE WHEN l.data >= {no_commitment} AND l.data < {no_commitment_end} THEN NULL ELSE
@@ -253,9 +246,12 @@ FROM (SELECT l."index" AS i, l.leaf_hash AS h, l.data AS d, l.digest, l.project_
 """
 _NO_COMMITMENT_END = _NO_COMMITMENT[:-1] + bytes([_NO_COMMITMENT[-1] + 1])
 PG_CHUNK = _CHUNK.format(
+    indices="sha256(convert_to(string_agg(i::text, ','), 'UTF8'))",
     sound="bool_and(octet_length(h) = %s)",
     hashes="sha256(string_agg(h, ''::bytea))",
-    lookups=f"sha256(convert_to(string_agg({_lookups_sql()} || E'\\t' || kind, E'\\n'), 'UTF8'))",
+    # The two pieces `_STATEMENTS` captures, joined by a tab: a column holding a quote adds one.
+    lookups="""sha256(convert_to(string_agg('"' || digest || '"},"project":"' || project_code || '","record":{"id":"'
+        || record_id || '","model":"' || record_model || E'"\\t"' || kind || '"', E'\\n'), 'UTF8'))""",
     salts="convert_to(string_agg(salt, E'\\n'), 'UTF8')",
     leaves="",
     no_commitment=f"'\\x{_NO_COMMITMENT.hex()}'::bytea",
@@ -263,14 +259,16 @@ PG_CHUNK = _CHUNK.format(
     salt="encode(s.salt, 'hex')",
 )
 # SQLite has no SHA-256: the texts come whole and `check_range` digests them (in-process, nothing to send).
-# Any value of another type renders the same here but differs for the precise pass: a real index, a
-# lookup column holding a blob (leaf bytes or hashes stored as text it cannot read at all).
+# It also keeps any type in any column: JSON-quoting a lookup column refuses a blob (the precise pass reads
+# bytes, not the statement's string) and leaves a number unquoted; an index that is a real number is
+# written with its fraction. (Leaf bytes or hashes stored as text the precise pass cannot read at all.)
 SQLITE_CHUNK = _CHUNK.format(
-    sound="typeof(sum(i)) = 'integer' AND min(length(h) = %s AND typeof(digest) = 'text' "
-    "AND typeof(project_code) = 'text' AND typeof(record_id) = 'text' AND typeof(record_model) = 'text' "
-    "AND typeof(kind) = 'text')",
+    indices="CAST(group_concat(i, ',') AS BLOB)",
+    sound="min(length(h) = %s)",
     hashes="CAST(group_concat(h, '') AS BLOB)",
-    lookups=f"CAST(group_concat({_lookups_sql()} || char(9) || kind, char(10)) AS BLOB)",
+    lookups="""CAST(group_concat(json_quote(digest) || '},"project":' || json_quote(project_code) || ',"record":{"id":'
+        || json_quote(record_id) || ',"model":' || json_quote(record_model) || char(9) || json_quote(kind), char(10))
+        AS BLOB)""",
     salts="CAST(group_concat(salt, char(10)) AS BLOB)",
     leaves=", CAST(group_concat(d, char(10)) AS BLOB)",
     no_commitment=f"X'{_NO_COMMITMENT.hex()}'",
@@ -312,7 +310,7 @@ def check_range(
         cursor.execute(SQLITE_CHUNK, [width, *params])
         *row, leaves = cursor.fetchone()
         chunk = Chunk(*row)
-        chunk = chunk._replace(hashes=digest(chunk.hashes or b""), lookups=digest(chunk.lookups or b""))
+        chunk = chunk._replace(**{k: digest(getattr(chunk, k) or b"") for k in ("indices", "hashes", "lookups")})
         leaves = leaves or b""
         datas = leaves.split(b"\n")
     result = check_chunk(chunk, datas, start, count, alg, registered, None if vendor == "postgresql" else leaves)

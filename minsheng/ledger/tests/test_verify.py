@@ -12,7 +12,7 @@ from django.db import connection
 
 from minsheng.accounts.roles import Role
 from minsheng.core.models import Notification
-from minsheng.ledger import merkle, note, services, tasks, verification
+from minsheng.ledger import merkle, note, services, tasks, verification, verify_chunks
 from minsheng.ledger.models import Checkpoint, Leaf, Log, Node, VerificationRun
 from minsheng.projects.models import Document, StageTransition
 
@@ -241,6 +241,15 @@ def test_escaped_and_non_ascii_statements_pass_the_bulk_pass(grown, workers):
     assert report.ok and report.fast and report.leaves == 23
 
 
+def test_non_ascii_strings_are_checked_in_bulk(grown, monkeypatch):
+    services.anchor(
+        kind="inspection", project_code="项目-甲", record=("construction.inspection", "乙"), digest="ab" * 32
+    )
+    monkeypatch.setattr(verify_chunks, "check_rows", lambda *args: pytest.fail("checked row by row"))
+    report = verification.verify(workers=0)
+    assert report.ok and report.fast and report.leaves == 21
+
+
 def test_a_tampered_log_takes_the_precise_pass(grown):
     _sql("UPDATE ledger_node SET hash = %s WHERE level = 1 AND \"index\" = 3", [b"\x05" * 32])
     report = verification.verify()
@@ -406,8 +415,6 @@ def test_workers_read_their_own_chunks_outside_a_transaction(tmp_path):
             connection.ensure_connection()
             connection.connection.backup(target)
         db = {"vendor": "sqlite", "path": str(path)}
-        from minsheng.ledger import verify_chunks
-
         verify_chunks._connection = None
         try:
             result = verify_chunks.read_and_check(db, head.pk, 0, 37, "sha256", frozenset())
