@@ -103,11 +103,14 @@ def _new(alg: str):
 # ---------------------------------------------------------------------------------------------
 # the bulk check
 
-_V = rb'[^"]*'  # a string value: no quote (controls and backslashes are refused apart, see _ESCAPED)
+# A string value: no quote (controls and backslashes are refused apart, see _ESCAPED). Possessive: a
+# quote always follows, so giving characters back could never match, and not keeping the way back is
+# a quarter faster.
+_V = rb'[^"]*+'
 # One whole line per canonical statement, capturing two pieces: the lookup values as the statement
 # writes them, digest value to record model (RFC 8785 sorts the keys), and, after the time (which has
-# no column), the type. [^"]* stops at the next quote, so this is one linear scan; as many matches as
-# lines means every line is exactly one statement, since a match spans at least a line.
+# no column), the type. A string stops at the next quote, so this is one linear scan; as many matches
+# as lines means every line is exactly one statement, since a match spans at least a line.
 _STATEMENTS = re.compile(
     rb'^\{"actor":\{"commitment":"' + _V + rb'","role":"' + _V + rb'"\},"digest":\{"alg":"' + _V
     + rb'","value":("' + _V + rb'"\},"project":"' + _V + rb'","record":\{"id":"' + _V + rb'","model":"' + _V
