@@ -48,6 +48,9 @@ class Cap(models.TextChoices):
     CONTRACT_MANAGE = "contract.manage", _("管理合同")
     REDFLAG_VIEW = "redflag.view", _("查看风险线索")
     AUDIT_SAMPLE = "audit.sample", _("抽查资金")
+    # 首问负责制: whoever in a government body takes a citizen's call or visit registers it (the hotline
+    # screen); companies, experts and village representatives do not.
+    FEEDBACK_INTAKE = "feedback.intake", _("登记群众来电来访")
 
 
 _ALL = set(Cap)
@@ -55,20 +58,21 @@ CAPABILITIES: dict[str, frozenset[str]] = {
     Role.SYSADMIN: frozenset(_ALL),
     Role.LEADER: frozenset(
         {Cap.PROJECT_VIEW, Cap.GATE_APPROVE, Cap.GATE_REQUEST, Cap.AUDIT_VIEW, Cap.WBS_PROGRESS, Cap.BUDGET_APPROVE,
-         Cap.REDFLAG_VIEW}
+         Cap.REDFLAG_VIEW, Cap.FEEDBACK_INTAKE}
     ),
     Role.DEPT_OFFICER: frozenset(
         {Cap.PROJECT_VIEW, Cap.PROJECT_CREATE, Cap.PROJECT_EDIT, Cap.WBS_MANAGE, Cap.WBS_PROGRESS,
          Cap.GATE_REQUEST, Cap.GATE_APPROVE, Cap.DOCUMENT_UPLOAD, Cap.BUDGET_PREPARE, Cap.PAYMENT_REQUEST,
-         Cap.PAYMENT_APPROVE_DEPT, Cap.TENDER_MANAGE, Cap.CONTRACT_MANAGE}
+         Cap.PAYMENT_APPROVE_DEPT, Cap.TENDER_MANAGE, Cap.CONTRACT_MANAGE, Cap.FEEDBACK_INTAKE}
     ),
     Role.FINANCE_OFFICER: frozenset(
         {Cap.PROJECT_VIEW, Cap.GATE_APPROVE, Cap.DOCUMENT_UPLOAD, Cap.AUDIT_VIEW, Cap.BUDGET_APPROVE,
-         Cap.PAYMENT_APPROVE_FINANCE, Cap.REDFLAG_VIEW, Cap.AUDIT_SAMPLE}
+         Cap.PAYMENT_APPROVE_FINANCE, Cap.REDFLAG_VIEW, Cap.AUDIT_SAMPLE, Cap.FEEDBACK_INTAKE}
     ),
     Role.SUPERVISOR: frozenset({Cap.PROJECT_VIEW, Cap.WBS_PROGRESS, Cap.DOCUMENT_UPLOAD}),
-    Role.TOWNSHIP_INSPECTOR: frozenset({Cap.PROJECT_VIEW, Cap.WBS_PROGRESS, Cap.DOCUMENT_UPLOAD}),
-    Role.AUDITOR: frozenset({Cap.PROJECT_VIEW, Cap.AUDIT_VIEW, Cap.REDFLAG_VIEW, Cap.AUDIT_SAMPLE}),
+    Role.TOWNSHIP_INSPECTOR: frozenset({Cap.PROJECT_VIEW, Cap.WBS_PROGRESS, Cap.DOCUMENT_UPLOAD, Cap.FEEDBACK_INTAKE}),
+    Role.AUDITOR: frozenset(
+        {Cap.PROJECT_VIEW, Cap.AUDIT_VIEW, Cap.REDFLAG_VIEW, Cap.AUDIT_SAMPLE, Cap.FEEDBACK_INTAKE}),
     Role.EVALUATOR: frozenset({Cap.PROJECT_VIEW}),
     Role.CONTRACTOR: frozenset({Cap.PROJECT_VIEW, Cap.WBS_PROGRESS, Cap.DOCUMENT_UPLOAD, Cap.BID_SUBMIT}),
     Role.EXPERT: frozenset({Cap.PROJECT_VIEW, Cap.BID_EVALUATE}),

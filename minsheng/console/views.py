@@ -22,7 +22,7 @@ from minsheng.accounts.roles import Cap, Role
 from minsheng.console import forms
 from minsheng.console.errors import console_view, form_errors
 from minsheng.core import services as core_services
-from minsheng.core.errors import NotFound
+from minsheng.core.errors import NotFound, PermissionDenied
 from minsheng.projects import selectors, services, wbs
 from minsheng.projects.lifecycle import PathKind
 from minsheng.projects.models import Project
@@ -128,6 +128,8 @@ def project_list(request: HttpRequest) -> HttpResponse:
 
 @console_view
 def project_create(request: HttpRequest) -> HttpResponse:
+    if not request.user.can(Cap.PROJECT_CREATE):
+        raise PermissionDenied(_("您没有登记项目的权限。"))
     form = forms.ProjectForm(request.POST or None, user=request.user)
     if request.method == "POST" and form.is_valid():
         with form_errors(form):
@@ -145,6 +147,8 @@ def project_create(request: HttpRequest) -> HttpResponse:
 @console_view
 def project_edit(request: HttpRequest, pk: int) -> HttpResponse:
     project = selectors.project_get(request.user, pk=pk)
+    if not (request.user.can(Cap.PROJECT_EDIT) and services.can_manage(request.user, project)):
+        raise PermissionDenied(_("您没有修改该项目的权限。"))
     form = forms.ProjectForm(request.POST or None, user=request.user, project=project)
     if request.method == "POST" and form.is_valid():
         with form_errors(form):

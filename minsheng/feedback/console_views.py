@@ -15,7 +15,9 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from minsheng.accounts.roles import Cap
 from minsheng.console.errors import console_view, form_errors
+from minsheng.core.errors import PermissionDenied
 from minsheng.feedback import forms, selectors, services
 from minsheng.feedback.models import Channel, Status
 
@@ -99,6 +101,8 @@ def act(request: HttpRequest, pk: int, action: str) -> HttpResponse:
 @console_view
 def hotline(request: HttpRequest) -> HttpResponse:
     """The operator types while the caller talks; the caller's earlier requests show beside the form."""
+    if not request.user.can(Cap.FEEDBACK_INTAKE):
+        raise PermissionDenied(_("只有政府部门工作人员可以登记群众来电来访。"))
     form = forms.HotlineForm(request.POST or None, initial={"phone": request.GET.get("phone", "")})
     if request.method == "POST" and form.is_valid():
         cd = form.cleaned_data

@@ -29,7 +29,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from minsheng.accounts.models import User
-from minsheng.accounts.roles import Role
+from minsheng.accounts.roles import Cap, Role
 from minsheng.core import audit
 from minsheng.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from minsheng.core.jurisdiction import rule_for
@@ -322,6 +322,9 @@ def check_submission(*, actor: Any, data: Submission, now: dt.datetime) -> Check
         errors["division"] = [_("请选择所在地区。")]
     phone = (data.phone or "").strip().replace(" ", "").replace("-", "")
     staff_entry = (actor is not None and getattr(actor, "is_authenticated", False)) or data.trusted
+    if actor is not None and getattr(actor, "is_authenticated", False) and not actor.can(Cap.FEEDBACK_INTAKE):
+        # Taken as heard, without the phone's code or limit: only for government staff (首问负责制).
+        raise PermissionDenied(_("只有政府部门工作人员可以登记群众来电来访。"))
     if phone and not PHONE_RE.match(phone):
         errors["phone"] = [_("请填写 11 位手机号码。")]
     if data.kind in VERIFIED_KINDS and not phone:

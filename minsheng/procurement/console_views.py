@@ -89,6 +89,12 @@ def _tender_context(request: HttpRequest, tender: Tender, **over: Any) -> dict[s
     manage = may_manage(user, tender.project)
     opened = selectors.is_opened(tender)
     award = tender.awards.exclude(status=AwardStatus.CANCELLED).select_related("supplier").first()
+    member = selectors.panel_member(user, tender)
+    # Who holds the opening key and who sits on the panel are not for bidders: the panel stays secret until
+    # the result is fixed (招标投标法 第三十七条), and a known share holder can be pressed. Those who run
+    # the tender, audit it, sit on the panel or hold a share see them.
+    insider = manage or member is not None or user.role in (Role.AUDITOR, Role.SYSADMIN) or user.is_superuser
+    decided = award is not None and award.status != AwardStatus.STANDSTILL
     ctx: dict[str, Any] = {
         "tender": tender,
         "manage": manage,
@@ -97,10 +103,12 @@ def _tender_context(request: HttpRequest, tender: Tender, **over: Any) -> dict[s
         "received": selectors.bids_received(tender),
         "record": selectors.opening_record(tender) if opened else [],
         "clarifications": tender.clarifications.order_by("asked_at"),
-        "holders": KeyShareHolder.objects.filter(tender=tender).select_related("holder").order_by("index"),
+        "holders": (KeyShareHolder.objects.filter(tender=tender).select_related("holder").order_by("index")
+                    if insider else KeyShareHolder.objects.none()),
         "my_share": KeyShareHolder.objects.filter(tender=tender, holder=user).first(),
+        "show_panel": insider or decided,
         "panel": tender.panel.select_related("expert").order_by("-is_chair", "pk"),
-        "member": selectors.panel_member(user, tender),
+        "member": member,
         "award": award,
         "complaints": award.complaints.order_by("filed_at") if award else [],
         "contract": tender.contracts.first(),
