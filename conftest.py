@@ -56,6 +56,8 @@ def _site_language():
 def _tasks_immediate(settings):
     # Tasks run in-process in tests unless a test asks for the database backend explicitly.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    # Tests change settings "in another process" by hand and look at once; production looks once a second.
+    settings.MINSHENG_RULES_RECHECK_SECONDS = 0
 
 
 

@@ -237,6 +237,9 @@ NINJA_PAGINATION_PER_PAGE = 25
 # Minsheng's own settings.
 MINSHENG_SITE_NAME = _("民生工程全周期管理平台")
 MINSHENG_PAGE_SIZE = 25
+# How long a process goes on using the jurisdiction rules and divisions it has read before it looks at the
+# shared version again: a change made in one process reaches the others within this many seconds.
+MINSHENG_RULES_RECHECK_SECONDS = float(env("MINSHENG_RULES_RECHECK_SECONDS", "1"))
 # Currencies budgets and payments may be in (ISO 4217, comma-separated); anything else is refused.
 MINSHENG_CURRENCIES = [c.strip().upper() for c in env("MINSHENG_CURRENCIES", "CNY").split(",") if c.strip()]
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+import time
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -245,18 +246,22 @@ def _read_rule(key: str, division: Division | None, on: dt.date) -> Rule:
 
 
 class _Memo:
-    """Rules already read in this process, valid while the settings version in the shared cache is the
-    one they were read under. Every committed change of a setting publishes a new version (a random
-    token, so a version rolled back with a cache table can never be mistaken for a newer one); other
-    processes see it on their next lookup, one cache read. A change not yet committed in this process
-    turns the memo off here until it commits (nothing uncommitted is ever remembered)."""
+    """Rules (and divisions, `division_get`) already read in this process, valid while the settings version
+    in the shared cache is the one they were read under. Every committed change of a setting or a division
+    publishes a new version (a random token, so a version rolled back with a cache table can never be
+    mistaken for a newer one); other processes see it on their next look at the version — at most
+    MINSHENG_RULES_RECHECK_SECONDS after the change (default 1 s; one cache read per process and second,
+    not one per lookup: the citizen portal looks up rules several times per submission). This process
+    sees its own changes at once: a change not yet committed here turns the memo off until it commits
+    (nothing uncommitted is ever remembered)."""
 
     LIMIT = 20_000
     KEY = "jurisdiction:version"
 
     def __init__(self) -> None:
-        self.rules: dict[tuple, Rule] = {}
+        self.rules: dict[tuple, Any] = {}
         self.read_under: str | None = None
+        self.checked_at = float("-inf")  # time.monotonic() of the last look at the shared version
         self.pending = 0
         self.lock = threading.Lock()
 
@@ -264,6 +269,9 @@ class _Memo:
         """The current version, or None when the memo must not be used."""
         if self.pending:
             return None
+        now = time.monotonic()
+        if self.read_under is not None and now - self.checked_at < _recheck_seconds():
+            return self.read_under
         current = cache.get(self.KEY)
         if current is None:
             cache.add(self.KEY, uuid.uuid4().hex, timeout=None)
@@ -272,6 +280,7 @@ class _Memo:
             if current != self.read_under:
                 self.rules = {}
                 self.read_under = current
+            self.checked_at = now
         return current
 
     def keep(self, memo_key: tuple, rule: Rule) -> None:
@@ -284,6 +293,7 @@ class _Memo:
         with self.lock:
             self.rules = {}
             self.read_under = None
+            self.checked_at = float("-inf")
             self.pending += 1
         transaction.on_commit(self.published)
 
@@ -291,12 +301,34 @@ class _Memo:
         cache.set(self.KEY, uuid.uuid4().hex, timeout=None)
         with self.lock:
             self.rules = {}
+            self.checked_at = float("-inf")
             self.pending = max(0, self.pending - 1)
 
 
 _memo = _Memo()
 
 
+def _recheck_seconds() -> float:
+    from django.conf import settings
+
+    return float(getattr(settings, "MINSHENG_RULES_RECHECK_SECONDS", 1.0))
+
+
+def division_get(pk: int, *, min_level: int = 1) -> Division | None:
+    """The division `pk` at `min_level` or below, from the memo (read once per settings version and
+    process) — the citizen form checks one on every submission; None when there is none."""
+    version = _memo.version()
+    key = ("division", pk)
+    if version is not None and key in _memo.rules:
+        found = _memo.rules[key]
+    else:
+        found = Division.objects.filter(pk=pk).first()
+        if version is not None:
+            _memo.keep(key, found)
+    return found if found is not None and found.level >= min_level else None
+
+
 @receiver([post_save, post_delete], sender=JurisdictionSetting)
+@receiver([post_save, post_delete], sender=Division)
 def _setting_changed(**_kwargs: Any) -> None:
     _memo.changed()

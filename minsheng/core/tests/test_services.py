@@ -149,3 +149,43 @@ def test_a_setting_saved_here_applies_at_once_and_is_published_on_commit(
     # Committed: a new version for every process, and the memo is back on.
     assert memo_on.pending == 0 and cache.get(memo_on.KEY) != before
     assert rule_for(key, org.town_a).value == "0.15" and memo_on.rules
+
+
+def test_other_processes_changes_are_seen_within_the_recheck_time(org, memo_on, settings):
+    """The shared version is read at most once per MINSHENG_RULES_RECHECK_SECONDS; a change published by
+    another process is seen once that time has passed (here the clock is moved on by hand)."""
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    settings.MINSHENG_RULES_RECHECK_SECONDS = 60
+    key = "feedback.workflow"
+    assert rule_for(key, org.town_a).value["reopen_days"] == 15
+    JurisdictionSetting.objects.bulk_create([JurisdictionSetting(
+        key=key, division=org.county_a, value={"reopen_days": 30}, source="区", valid_from=dt.date(2020, 1, 1))])
+    cache.set(memo_on.KEY, "published-by-another-process", timeout=None)
+    with CaptureQueriesContext(connection) as within:
+        assert rule_for(key, org.town_a).value["reopen_days"] == 15  # not looked at yet: the memo still holds
+    assert not any("cache" in q["sql"] or "jurisdictionsetting" in q["sql"] for q in within.captured_queries)
+    memo_on.checked_at -= 61
+    assert rule_for(key, org.town_a).value["reopen_days"] == 30
+
+
+def test_divisions_come_from_the_memo_and_a_change_is_seen_at_once_here(
+        org, memo_on, django_capture_on_commit_callbacks):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from minsheng.core.jurisdiction import division_get
+    from minsheng.core.models import DivisionLevel
+
+    assert division_get(org.town_a.pk, min_level=DivisionLevel.COUNTY) == org.town_a
+    with CaptureQueriesContext(connection) as again:
+        assert division_get(org.town_a.pk, min_level=DivisionLevel.COUNTY).name == org.town_a.name
+    assert not any("core_division" in q["sql"] for q in again.captured_queries)
+    assert division_get(org.city.pk, min_level=DivisionLevel.COUNTY) is None  # above the level asked for
+    assert division_get(10**12) is None
+    with django_capture_on_commit_callbacks(execute=True):
+        org.town_a.name = "城关街道（更名）"
+        org.town_a.save()
+    assert division_get(org.town_a.pk).name == "城关街道（更名）"
