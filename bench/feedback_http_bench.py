@@ -32,6 +32,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from typing import Any
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
@@ -162,7 +163,15 @@ def phase(port: int, method: str, path: str, seconds: float, clients: int, field
     return {"requests": len(lat), "ok": ok, "codes": codes, "rate_per_s": round(ok / elapsed, 1),
             "p50_ms": round(statistics.median(lat) * 1000, 1) if lat else None,
             "p95_ms": round(lat[int(len(lat) * 0.95) - 1] * 1000, 1) if lat else None,
-            "cpu_ms_per_ok": {k: round((cpu_after[k] - cpu_before[k]) / max(ok, 1) * 1000, 2) for k in cpu_after}}
+            "cpu_ms_per_ok": {k: round(_spent(cpu_before[k], cpu_after[k]) / max(ok, 1) * 1000, 2) for k in cpu_after}}
+
+
+def _spent(before: float | dict[int, float], after: float | dict[int, float]) -> float:
+    """CPU seconds between two readings; per process, so one that started or ended between them counts
+    for what it spent (a backend that ended takes its earlier time with it: counted up to its last reading)."""
+    if isinstance(after, dict):
+        return sum(t - before.get(pid, 0.0) for pid, t in after.items())
+    return after - before
 
 
 def _proc_cpu(pid: int) -> float:
@@ -174,7 +183,7 @@ def _proc_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def cpu_seconds(server_pid: int | None, database: str = "minsheng_feedback_bench") -> dict[str, float]:
+def cpu_seconds(server_pid: int | None, database: str = "minsheng_feedback_bench") -> dict[str, Any]:
     """CPU time so far of the web server's worker processes, of the PostgreSQL backends serving the bench
     database (other work on the machine is not counted), and of this process (the clients): where a
     submission's cost goes."""
@@ -201,8 +210,8 @@ def cpu_seconds(server_pid: int | None, database: str = "minsheng_feedback_bench
                         postgres.append(pid)
             except (FileNotFoundError, ProcessLookupError):
                 continue
-    out["web_workers"] = sum(map(_proc_cpu, workers))
-    out["postgres"] = sum(map(_proc_cpu, postgres))
+    out["web_workers"] = {pid: _proc_cpu(pid) for pid in workers}
+    out["postgres"] = {pid: _proc_cpu(pid) for pid in postgres}
     return out
 
 
